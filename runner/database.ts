@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { UserError, messageOf } from "./errors.ts";
+import { quoteIdent, quoteLiteral } from "./quote.ts";
+
+/**
+ * Where a project's database file lives: `--database`, else $DUCKFORM_DATABASE,
+ * else `<defaultDatabase>.duckdb` in the project directory.
+ */
+export function databasePath(projectDir: string, explicit?: string, catalog?: string): string {
+  const chosen = explicit ?? process.env.DUCKFORM_DATABASE;
+  if (chosen) return resolve(chosen);
+  return join(resolve(projectDir), `${catalog || "duckform"}.duckdb`);
+}
+
+/**
+ * One DuckDB database file, attached under the catalog name the compiled SQL uses
+ * (Dataform's defaultDatabase), so that three-part names `"db"."schema"."table"` resolve
+ * whatever the file is called. Owns the DuckDB instance; close it in `finally`.
+ */
+export class Database {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly file: string,
+    readonly catalog: string,
+  ) {}
+
+  /** Opens (creating if needed) `file`, attached as `catalog` (default: the file's stem). */
+  static async open(file: string, catalog?: string): Promise<Database> {
+    const path = file === ":memory:" ? file : resolve(file);
+    const name = catalog || (path === ":memory:" ? "memory" : basename(path).replace(/\.[^.]*$/, ""));
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const instance = await DuckDBInstance.create(":memory:");
+    const db = new Database(instance, path, name);
+    try {
+      const connection = await instance.connect();
+      try {
+        await connection.run(`attach ${quoteLiteral(path)} as ${quoteIdent(name)}`);
+      } finally {
+        connection.closeSync();
+      }
+    } catch (error) {
+      instance.closeSync();
+      const message = messageOf(error);
+      if (/lock/i.test(message)) {
+        throw new UserError(`database ${path} is in use by another process: ${message}`);
+      }
+      throw new UserError(`cannot open database ${path}: ${message}`);
+    }
+    return db;
+  }
+
+  /** A new connection whose default catalog is this database. */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    await connection.run(`use ${quoteIdent(this.catalog)}`);
+    return connection;
+  }
+
+  /** Runs `work` on a fresh connection and closes it afterwards. */
+  async withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** Attaches another database file under `name`, for targets in a second catalog. */
+  async attach(name: string, file: string): Promise<void> {
+    if (!existsSync(file)) return;
+    await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}`));
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}
