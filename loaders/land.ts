@@ -1,0 +1,215 @@
+import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import type { Database } from "../runner/database.ts";
+import { quoteIdent, quoteLiteral } from "../runner/quote.ts";
+import {
+  RAW_SCHEMA,
+  decide,
+  deleteFileRows,
+  ensureLandingTables,
+  landedContent,
+  newLoadId,
+  rawTable,
+  writeLedger,
+  type LedgerEntry,
+} from "./ledger.ts";
+
+/** One record of a source file: `json` is one JSON object's text; or `raw` + `error` for the quarantine. */
+export interface SourceRecord {
+  line: number;
+  json?: string;
+  raw?: string;
+  error?: string;
+}
+
+/** A parsed source file; `fileName` is its identity in the ledger (stable across loads). */
+export interface SourceDocument {
+  path: string;
+  fileName: string;
+  sha256: string;
+  bytes: number;
+  lines: number;
+  blankLines?: number;
+  records: SourceRecord[];
+}
+
+export interface LandResult {
+  fileName: string;
+  path: string;
+  status: "landed" | "skipped" | "replaced" | "refused";
+  rowsLanded: number;
+  rowsQuarantined: number;
+  error?: string;
+}
+
+const STAGE = "duckform_land_stage";
+
+/**
+ * Lands a batch of parsed documents into `raw.<table>`, their bad records into `raw.quarantine`
+ * and one ledger row each into `raw.load_ledger`, all in one transaction. Records are staged
+ * with an appender and moved with set-based SQL, which also re-checks that each `json` is
+ * exactly one JSON object: a record that is not goes to the quarantine, never into the table.
+ * A refused document (same name, other content, no `replace`) is reported, not thrown, so
+ * it does not hold back the rest of the batch.
+ */
+export async function landDocuments(
+  db: Database,
+  table: string,
+  docs: SourceDocument[],
+  options: { replace?: boolean; loadId?: string } = {},
+): Promise<LandResult[]> {
+  const target = rawTable(table);
+  const loadId = options.loadId ?? newLoadId();
+  return db.withConnection(async (connection) => {
+    await ensureLandingTables(connection, table);
+    await connection.run("begin transaction");
+    try {
+      const results = await landInTransaction(connection, table, target, docs, loadId, options.replace ?? false);
+      await connection.run("commit");
+      return results;
+    } catch (error) {
+      await connection.run("rollback").catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+async function landInTransaction(
+  connection: DuckDBConnection,
+  table: string,
+  target: string,
+  docs: SourceDocument[],
+  loadId: string,
+  replace: boolean,
+): Promise<LandResult[]> {
+  const landed = await landedContent(connection, table);
+  // Names this batch lands, so that a second copy in the same batch is judged against the first.
+  const inBatch = new Map<string, string>();
+  const results: LandResult[] = [];
+  const toLand: SourceDocument[] = [];
+  for (const doc of docs) {
+    const base = { fileName: doc.fileName, path: doc.path, rowsLanded: 0, rowsQuarantined: 0 };
+    const earlier = inBatch.get(doc.fileName);
+    if (earlier !== undefined) {
+      results.push(
+        earlier === doc.sha256
+          ? { ...base, status: "skipped" }
+          : { ...base, status: "refused", error: `${doc.fileName} appears twice in this load with different content` },
+      );
+      continue;
+    }
+    const decision = decide(table, doc.fileName, doc.sha256, landed, replace);
+    if (decision.status === "refused") {
+      results.push({ ...base, status: "refused", error: decision.error });
+      continue;
+    }
+    if (decision.status === "skipped") {
+      results.push({ ...base, status: "skipped" });
+      continue;
+    }
+    if (decision.status === "replaced") await deleteFileRows(connection, table, doc.fileName);
+    inBatch.set(doc.fileName, doc.sha256);
+    toLand.push(doc);
+    results.push({ ...base, status: decision.status });
+  }
+
+  const counts = toLand.length > 0 ? await stageAndMove(connection, table, target, toLand, loadId) : new Map();
+  const entries: LedgerEntry[] = [];
+  for (const [i, result] of results.entries()) {
+    const doc = docs[i];
+    if (result.status === "landed" || result.status === "replaced") {
+      const count = counts.get(doc.fileName) ?? { landed: 0, quarantined: 0 };
+      if (count.landed + count.quarantined !== doc.records.length) {
+        throw new Error(
+          `landing ${doc.fileName} moved ${count.landed} + ${count.quarantined} rows for ${doc.records.length} records`,
+        );
+      }
+      result.rowsLanded = count.landed;
+      result.rowsQuarantined = count.quarantined;
+    }
+    entries.push({
+      fileName: doc.fileName,
+      path: doc.path,
+      sha256: doc.sha256,
+      bytes: doc.bytes,
+      lines: doc.lines,
+      rowsLanded: result.rowsLanded,
+      rowsQuarantined: result.rowsQuarantined,
+      blankLines: doc.blankLines ?? 0,
+      status: result.status,
+    });
+  }
+  await writeLedger(connection, table, loadId, entries);
+  return results;
+}
+
+/** Appends every record to a temporary stage, then moves it into the table or the quarantine. */
+async function stageAndMove(
+  connection: DuckDBConnection,
+  table: string,
+  target: string,
+  docs: SourceDocument[],
+  loadId: string,
+): Promise<Map<string, { landed: number; quarantined: number }>> {
+  const stage = quoteIdent(STAGE);
+  await connection.run(`
+    create or replace temp table ${stage} (
+      _file varchar, _line bigint, json varchar, raw_line varchar, error varchar, verdict varchar
+    )
+  `);
+  try {
+    const appender = await connection.createAppender(STAGE, null, "temp");
+    try {
+      for (const doc of docs) {
+        for (const record of doc.records) appendRecord(appender, doc.fileName, record);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    // The verdict is the record's own error, or what DuckDB finds wrong with its JSON.
+    await connection.run(`
+      update ${stage} set verdict = case
+        when error is not null then error
+        when json is null then 'no JSON and no error given'
+        when not json_valid(json) then 'not valid JSON'
+        when json_type(json) <> 'OBJECT' then 'not a JSON object: ' || lower(json_type(json))
+      end
+    `);
+    const load = quoteLiteral(loadId);
+    await connection.run(`
+      insert into ${target} (payload, _file, _line, _load_id, _loaded_at)
+      select json, _file, _line, ${load}, current_timestamp from ${stage} where verdict is null
+    `);
+    await connection.run(`
+      insert into ${quoteIdent(RAW_SCHEMA)}.quarantine
+      select ${quoteLiteral(table)}, _file, _line, coalesce(raw_line, json), verdict, ${load}, current_timestamp
+      from ${stage} where verdict is not null
+    `);
+    const reader = await connection.runAndReadAll(`
+      select _file, count(*) filter (verdict is null), count(*) filter (verdict is not null)
+      from ${stage} group by _file
+    `);
+    const counts = new Map<string, { landed: number; quarantined: number }>();
+    for (const [file, landed, quarantined] of reader.getRows()) {
+      counts.set(String(file), { landed: Number(landed), quarantined: Number(quarantined) });
+    }
+    return counts;
+  } finally {
+    await connection.run(`drop table if exists ${stage}`);
+  }
+}
+
+function appendRecord(appender: DuckDBAppender, fileName: string, record: SourceRecord): void {
+  appender.appendVarchar(fileName);
+  appender.appendBigInt(BigInt(record.line));
+  appendText(appender, record.json);
+  appendText(appender, record.raw);
+  appendText(appender, record.error);
+  appender.appendNull();
+  appender.endRow();
+}
+
+function appendText(appender: DuckDBAppender, value: string | undefined): void {
+  if (value === undefined) appender.appendNull();
+  else appender.appendVarchar(value);
+}

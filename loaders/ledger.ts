@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { UserError } from "../runner/errors.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "../runner/quote.ts";
+
+/** The schema every loader lands into. */
+export const RAW_SCHEMA = "raw";
+
+/** Tables of the raw schema that belong to the landing machinery, not to a source. */
+const RESERVED = new Set(["quarantine", "load_ledger"]);
+
+export type LedgerStatus = "landed" | "skipped" | "replaced" | "refused";
+
+/** What the ledger says to do with one incoming file. */
+export type LedgerDecision =
+  | { status: "landed" }
+  | { status: "replaced"; previousSha256: string }
+  | { status: "skipped" }
+  | { status: "refused"; error: string };
+
+/** A fresh id for one `load` invocation, shared by every row it writes. */
+export function newLoadId(): string {
+  return randomUUID();
+}
+
+/** `raw.<table>` as SQL, after checking that `table` is a name a user can type and query. */
+export function rawTable(table: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+    throw new UserError(`--table must be a plain name (letters, digits, underscores), got "${table}"`);
+  }
+  if (RESERVED.has(table.toLowerCase())) {
+    throw new UserError(`--table ${table} is reserved for the loaders' own bookkeeping; choose another name`);
+  }
+  return quoteQualified(RAW_SCHEMA, table);
+}
+
+/** Creates the raw schema, the source table, the quarantine and the ledger when missing. */
+export async function ensureLandingTables(connection: DuckDBConnection, table: string): Promise<void> {
+  const raw = quoteIdent(RAW_SCHEMA);
+  await connection.run(`
+    create schema if not exists ${raw};
+    create table if not exists ${rawTable(table)} (
+      payload json,
+      _file varchar,
+      _line bigint,
+      _load_id varchar,
+      _loaded_at timestamptz,
+    );
+    create table if not exists ${raw}.quarantine (
+      source_table varchar,
+      _file varchar,
+      _line bigint,
+      raw_line varchar,
+      error varchar,
+      _load_id varchar,
+      _loaded_at timestamptz,
+    );
+    create table if not exists ${raw}.load_ledger (
+      source_table varchar,
+      file_name varchar,
+      file_path varchar,
+      sha256 varchar,
+      bytes bigint,
+      lines bigint,
+      rows_landed bigint,
+      rows_quarantined bigint,
+      blank_lines bigint,
+      _load_id varchar,
+      status varchar,
+      loaded_at timestamptz,
+    );
+  `);
+}
+
+/**
+ * The sha256 of the content currently landed for each file name of `table`: the latest
+ * ledger row that landed or replaced it. Skipped and refused rows are history, not content.
+ */
+export async function landedContent(connection: DuckDBConnection, table: string): Promise<Map<string, string>> {
+  const reader = await connection.runAndReadAll(`
+    select file_name, arg_max(sha256, loaded_at) as sha256
+    from ${quoteIdent(RAW_SCHEMA)}.load_ledger
+    where source_table = ${quoteLiteral(table)} and status in ('landed', 'replaced')
+    group by file_name
+  `);
+  const content = new Map<string, string>();
+  for (const [fileName, sha256] of reader.getRows()) content.set(String(fileName), String(sha256));
+  return content;
+}
+
+/** The ledger rule for one file: same content → skip; other content → refuse unless replacing. */
+export function decide(
+  table: string,
+  fileName: string,
+  sha256: string,
+  landed: ReadonlyMap<string, string>,
+  replace: boolean,
+): LedgerDecision {
+  const previous = landed.get(fileName);
+  if (previous === undefined) return { status: "landed" };
+  if (previous === sha256) return { status: "skipped" };
+  if (replace) return { status: "replaced", previousSha256: previous };
+  return {
+    status: "refused",
+    error:
+      `${fileName} was already landed into raw.${table} with different content ` +
+      `(sha256 ${previous.slice(0, 12)}…, now ${sha256.slice(0, 12)}…); pass --replace to replace its rows`,
+  };
+}
+
+/** Deletes a file's rows from the source table and the quarantine, for `--replace`. */
+export async function deleteFileRows(connection: DuckDBConnection, table: string, fileName: string): Promise<void> {
+  const file = quoteLiteral(fileName);
+  await connection.run(`delete from ${rawTable(table)} where _file = ${file}`);
+  await connection.run(
+    `delete from ${quoteIdent(RAW_SCHEMA)}.quarantine where source_table = ${quoteLiteral(table)} and _file = ${file}`,
+  );
+}
+
+/** One row of the ledger, as the loaders report it. */
+export interface LedgerEntry {
+  fileName: string;
+  path: string;
+  sha256: string;
+  bytes: number;
+  lines: number;
+  rowsLanded: number;
+  rowsQuarantined: number;
+  blankLines: number;
+  status: LedgerStatus;
+}
+
+/** Appends ledger rows in one statement; `loaded_at` is the transaction's start, like the rows'. */
+export async function writeLedger(
+  connection: DuckDBConnection,
+  table: string,
+  loadId: string,
+  entries: readonly LedgerEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const values = entries.map((e) =>
+    [
+      quoteLiteral(table),
+      quoteLiteral(e.fileName),
+      quoteLiteral(e.path),
+      quoteLiteral(e.sha256),
+      e.bytes,
+      e.lines,
+      e.rowsLanded,
+      e.rowsQuarantined,
+      e.blankLines,
+      quoteLiteral(loadId),
+      quoteLiteral(e.status),
+      "current_timestamp",
+    ].join(", "),
+  );
+  await connection.run(
+    `insert into ${quoteIdent(RAW_SCHEMA)}.load_ledger values (${values.join("), (")})`,
+  );
+}
