@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerSlackCommand } from "./slack/command.ts";
 
 /**
  * The `load …`, `seed` and `generate-sample` commands. Each loader adds its own block below;
@@ -9,4 +10,7 @@ import type { Command } from "commander";
 export function registerLoadCommands(program: Command): void {
   const load = program.command("load").description("Land raw files into the project's DuckDB database");
   void load;
+
+  // Slack (loaders/slack/)
+  registerSlackCommand(load);
 }

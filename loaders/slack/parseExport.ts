@@ -1,0 +1,139 @@
+import { createHash } from "node:crypto";
+import type { SourceDocument, SourceRecord } from "../land.ts";
+import { countLines, parseJsonArray } from "./jsonArray.ts";
+import { slackMessage } from "./message.ts";
+import type { ExportFile } from "./readExport.ts";
+
+/** A Slack export as the documents to land in each raw table. */
+export interface SlackDocuments {
+  users: SourceDocument[];
+  channels: SourceDocument[];
+  messages: SourceDocument[];
+}
+
+/** The conversation lists of an export; every one lands in `raw.slack_channels`. */
+const channelLists = ["channels.json", "groups.json", "mpims.json", "dms.json"];
+const dayFile = /^([^/]+)\/(\d{4}-\d{2}-\d{2})\.json$/;
+
+interface Conversation {
+  id: string;
+  name: string;
+}
+
+/**
+ * Turns an export's files into landing documents: users and conversation lists land their
+ * objects as they are, one row per element; day files land one canonical message per element,
+ * with authors and mentions resolved from `users.json` and the channel from the conversation
+ * lists. A file that is not a JSON array is quarantined whole; an element that is not a
+ * message is quarantined alone, and its neighbours land.
+ */
+export function parseSlackExport(files: ExportFile[]): SlackDocuments {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const read = (file: ExportFile) => readArray(file);
+
+  const usersFile = byName.get("users.json");
+  const usersRead = usersFile ? read(usersFile) : undefined;
+  const userNames = new Map<string, string>();
+  const botUsers = new Set<string>();
+  for (const element of usersRead?.elements ?? []) {
+    const user = element.value as Record<string, unknown> | null;
+    if (!user || typeof user !== "object" || typeof user.id !== "string") continue;
+    const profile = (user.profile ?? {}) as Record<string, unknown>;
+    const name = [profile.display_name, profile.real_name, user.real_name, user.name].find(
+      (n): n is string => typeof n === "string" && n.trim() !== "",
+    );
+    if (name) userNames.set(user.id, name);
+    if (user.is_bot === true) botUsers.add(user.id);
+  }
+
+  const channelReads = channelLists.flatMap((list) => {
+    const file = byName.get(list);
+    return file ? [read(file)] : [];
+  });
+  const conversations = new Map<string, Conversation>();
+  for (const { elements } of channelReads) {
+    for (const { value } of elements) {
+      const c = value as Record<string, unknown> | null;
+      if (!c || typeof c !== "object" || typeof c.id !== "string") continue;
+      const members = Array.isArray(c.members) ? c.members.filter((m): m is string => typeof m === "string") : [];
+      // Direct messages have no name; their folder is named by id and people know them by who is in them.
+      const name = typeof c.name === "string" && c.name ? c.name : members.map((m) => userNames.get(m) ?? m).join(", ") || c.id;
+      const conversation = { id: c.id, name };
+      conversations.set(c.id, conversation);
+      if (typeof c.name === "string" && c.name) conversations.set(c.name, conversation);
+    }
+  }
+  const names = {
+    user: (id: string) => userNames.get(id),
+    channel: (id: string) => conversations.get(id)?.name,
+  };
+
+  const messages: SourceDocument[] = [];
+  for (const file of files) {
+    const match = dayFile.exec(file.name);
+    if (!match) continue;
+    const folder = match[1]!;
+    const conversation = conversations.get(folder) ?? { id: folder, name: folder };
+    const context = { chatId: conversation.id, chatName: conversation.name, names, isBotUser: (id: string) => botUsers.has(id) };
+    const { doc, elements } = read(file);
+    if (elements.length > 0 || doc.records.length === 0) {
+      doc.records = elements.map(({ value, line }): SourceRecord => {
+        const message = slackMessage(value, context);
+        return "error" in message
+          ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
+          : { line, json: JSON.stringify(message) };
+      });
+    }
+    messages.push(doc);
+  }
+
+  return {
+    users: usersRead ? [usersRead.doc] : [],
+    channels: channelReads.map((r) => r.doc),
+    messages,
+  };
+}
+
+/** A file's document with its elements landed as they are; a file that does not parse becomes one quarantined record. */
+function readArray(file: ExportFile): { doc: SourceDocument; elements: { value: unknown; line: number }[] } {
+  const doc: SourceDocument = {
+    path: file.path,
+    fileName: file.name,
+    sha256: createHash("sha256").update(file.bytes).digest("hex"),
+    bytes: file.bytes.byteLength,
+    lines: 0,
+    records: [],
+  };
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(file.bytes);
+  } catch {
+    text = new TextDecoder("utf-8").decode(file.bytes);
+    doc.lines = countLines(text);
+    doc.records = [{ line: 1, raw: text, error: "file is not valid UTF-8" }];
+    return { doc, elements: [] };
+  }
+  doc.lines = countLines(text);
+  try {
+    const elements = parseJsonArray(text);
+    doc.records = elements.map(({ value, line }): SourceRecord =>
+      value !== null && typeof value === "object" && !Array.isArray(value)
+        ? { line, json: JSON.stringify(value) }
+        : { line, raw: JSON.stringify(value), error: "element is not a JSON object" },
+    );
+    return { doc, elements };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    doc.records = [{ line: errorLine(text, message), raw: text, error: `not a JSON array: ${message}` }];
+    return { doc, elements: [] };
+  }
+}
+
+/** The line a JSON.parse error points at ("… at position 123"), else 1. */
+function errorLine(text: string, message: string): number {
+  const line = /line (\d+)/.exec(message);
+  if (line) return Number(line[1]);
+  const position = /position (\d+)/.exec(message);
+  if (!position) return 1;
+  return countLines(text.slice(0, Number(position[1]) + 1)) || 1;
+}
