@@ -1,6 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
+import { compileProject } from "./compile.ts";
+import { assertCompiled, runProject } from "./run.ts";
+import { describeResult } from "./results.ts";
+import { runUnitTests } from "./unit_tests.ts";
+import { targetName } from "./graph.ts";
 
 /** Parses `k=v,k2=v2` the way `dataform --vars` does. */
 export function parseVars(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -29,6 +34,94 @@ export function buildProgram(): Command {
     .description("Compile Dataform projects with @dataform/core and run them on DuckDB.")
     .showHelpAfterError()
     .exitOverride();
+
+  program
+    .command("compile")
+    .description("Compile the project with @dataform/core and print the graph")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--json", "print the compiled graph as JSON")
+    .option("--vars <k=v,...>", "override project vars", parseVars)
+    .option("--schema-suffix <suffix>", "append a suffix to every schema")
+    .action((projectDir: string, opts) => {
+      const graph = compileProject(projectDir, { vars: opts.vars, schemaSuffix: opts.schemaSuffix });
+      if (opts.json) console.log(JSON.stringify(graph, null, 2));
+      assertCompiled(graph);
+      if (!opts.json) {
+        const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+        console.log(
+          `Compiled ${count(graph.tables.length, "dataset")}, ${count(graph.assertions.length, "assertion")}, ` +
+            `${count(graph.operations.length, "operation")}, ${count(graph.declarations.length, "declaration")}, ` +
+            `${count(graph.tests.length, "test")}.`,
+        );
+        for (const t of graph.tables) console.log(`  ${targetName(t.target)} [${t.enumType.toLowerCase()}]  ${t.fileName}`);
+        for (const o of graph.operations) console.log(`  ${targetName(o.target)} [operation]  ${o.fileName}`);
+        for (const a of graph.assertions) console.log(`  ${targetName(a.target)} [assertion]  ${a.fileName}`);
+      }
+    });
+
+  program
+    .command("run")
+    .description("Run the project's actions on DuckDB")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .option("--actions <names>", "run only these actions (comma-separated, repeatable)", parseList)
+    .option("--tags <tags>", "run only actions with these tags (comma-separated, repeatable)", parseList)
+    .option("--include-deps", "also run the dependencies of the selected actions")
+    .option("--include-dependents", "also run the dependents of the selected actions")
+    .option("--full-refresh", "rebuild incremental tables from scratch (protected tables excepted)")
+    .option("--dry-run", "print the SQL each action would run; change nothing")
+    .option("--vars <k=v,...>", "override project vars", parseVars)
+    .option("--schema-suffix <suffix>", "append a suffix to every schema")
+    .option("--concurrency <n>", "actions run in parallel (default: cores)", parsePositiveInt)
+    .option("--json", "print run results as JSON")
+    .action(async (projectDir: string, opts) => {
+      const run = await runProject(projectDir, {
+        database: opts.database,
+        actions: opts.actions,
+        tags: opts.tags,
+        includeDependencies: opts.includeDeps,
+        includeDependents: opts.includeDependents,
+        fullRefresh: opts.fullRefresh,
+        dryRun: opts.dryRun,
+        vars: opts.vars,
+        schemaSuffix: opts.schemaSuffix,
+        concurrency: opts.concurrency,
+        onResult: opts.json || opts.dryRun ? undefined : (r) => console.log(describeResult(r)),
+      });
+      if (opts.json) {
+        console.log(JSON.stringify(run, null, 2));
+      } else if (opts.dryRun) {
+        for (const a of run.actions) {
+          console.log(`-- ${a.name} [${a.type}${a.status === "disabled" ? ", disabled" : ""}]  ${a.fileName}`);
+          for (const statement of a.sql ?? []) console.log(`${statement.trim()};\n`);
+        }
+      } else {
+        const count = (status: string) => run.actions.filter((a) => a.status === status).length;
+        console.log(
+          `Run ${run.status === "success" ? "succeeded" : "failed"} in ${run.seconds.toFixed(2)}s: ` +
+            `${count("success")} succeeded, ${count("failed")} failed, ${count("skipped")} skipped, ${count("disabled")} disabled.`,
+        );
+      }
+      if (run.status === "failed") process.exitCode = 1;
+    });
+
+  program
+    .command("test")
+    .description("Run the project's unit tests (type: \"test\")")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file for tests that read tables")
+    .option("--vars <k=v,...>", "override project vars", parseVars)
+    .action(async (projectDir: string, opts) => {
+      const results = await runUnitTests(projectDir, { database: opts.database, vars: opts.vars });
+      for (const r of results) {
+        console.log(`${r.successful ? "Test passed" : "Test failed"}: ${r.name}  ${r.fileName}`);
+        for (const m of r.messages) console.log(`    ${m}`);
+      }
+      const failed = results.filter((r) => !r.successful).length;
+      console.log(`${results.length - failed} passed, ${failed} failed`);
+      if (failed > 0) process.exitCode = 1;
+    });
+
   registerLoadCommands(program);
   return program;
 }
@@ -50,5 +143,11 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
 }
+
+// `duckform run --dry-run | head` closes stdout early; that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 process.exitCode = await main(process.argv);

@@ -26,17 +26,17 @@ export class Database {
     readonly catalog: string,
   ) {}
 
-  /** Opens (creating if needed) `file`, attached as `catalog` (default: the file's stem). */
-  static async open(file: string, catalog?: string): Promise<Database> {
+  /** Opens (creating if needed, unless read-only) `file`, attached as `catalog` (default: the file's stem). */
+  static async open(file: string, catalog?: string, options: { readOnly?: boolean } = {}): Promise<Database> {
     const path = file === ":memory:" ? file : resolve(file);
     const name = catalog || (path === ":memory:" ? "memory" : basename(path).replace(/\.[^.]*$/, ""));
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:" && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(":memory:");
     const db = new Database(instance, path, name);
     try {
       const connection = await instance.connect();
       try {
-        await connection.run(`attach ${quoteLiteral(path)} as ${quoteIdent(name)}`);
+        await connection.run(`attach ${quoteLiteral(path)} as ${quoteIdent(name)}${options.readOnly ? " (read_only)" : ""}`);
       } finally {
         connection.closeSync();
       }

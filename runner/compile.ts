@@ -1,0 +1,233 @@
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import vm from "node:vm";
+import protobuf from "protobufjs";
+import { UserError, messageOf } from "./errors.ts";
+import type { CompiledGraph } from "./graph.ts";
+
+export interface CompileOptions {
+  /** `--vars k=v`: merged over the project's own vars, as `dataform compile --vars` does. */
+  vars?: Record<string, string>;
+  /** `--schema-suffix S`: appended to every schema, as Dataform's datasetSuffix. */
+  schemaSuffix?: string;
+  /** Extra ProjectConfig overrides (camelCase field names of Dataform's ProjectConfig). */
+  projectConfigOverride?: Record<string, unknown>;
+}
+
+/** Files whose source the core compiler turns into JavaScript before they run. */
+const COMPILED_EXTENSIONS = new Set([".sqlx", ".sql", ".yaml", ".yml", ".ipynb", ".md"]);
+const ourRequire = createRequire(import.meta.url);
+
+/**
+ * Compiles a Dataform project in-process with `@dataform/core`: the project's own installed
+ * core when it has one, else ours. The project's files run in a fresh V8 context with a small
+ * CommonJS loader, the way Dataform's CLI runs them in vm2, so every compile starts from a clean
+ * session and no project code touches this process's globals.
+ */
+export function compileProject(projectDir: string, options: CompileOptions = {}): CompiledGraph {
+  const dir = realProjectDir(projectDir);
+  if (!existsSync(join(dir, "workflow_settings.yaml")) && !existsSync(join(dir, "dataform.json"))) {
+    throw new UserError(`${dir} is not a Dataform project: it has neither workflow_settings.yaml nor dataform.json`);
+  }
+  const core = findCore(dir);
+  const protos = loadProtos(core.protoDir);
+  const loader = new ProjectLoader(dir, core.bundle);
+
+  const override: Record<string, unknown> = { ...options.projectConfigOverride };
+  if (options.vars && Object.keys(options.vars).length > 0) override.vars = options.vars;
+  if (options.schemaSuffix) override.schemaSuffix = options.schemaSuffix;
+
+  const CoreExecutionRequest = protos.lookupType("dataform.CoreExecutionRequest");
+  const CoreExecutionResponse = protos.lookupType("dataform.CoreExecutionResponse");
+  const request = CoreExecutionRequest.encode(
+    CoreExecutionRequest.fromObject({
+      compile: { compileConfig: { projectDir: dir, filePaths: listProjectFiles(dir), projectConfigOverride: override } },
+    }),
+  ).finish();
+
+  let encoded: string;
+  try {
+    const coreModule = loader.require("@dataform/core") as { main?: (request: string) => string };
+    if (typeof coreModule.main !== "function") {
+      throw new UserError(`${core.bundle} is too old: duckform needs @dataform/core 3 or later`);
+    }
+    encoded = coreModule.main(Buffer.from(request).toString("base64"));
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    // Errors outside an action (a broken workflow_settings.yaml, say) escape core's own handling.
+    throw new UserError(`compilation failed: ${messageOf(error)}`);
+  }
+  const response = CoreExecutionResponse.decode(Buffer.from(encoded, "base64"));
+  const object = CoreExecutionResponse.toObject(response, {
+    enums: String,
+    longs: Number,
+    defaults: true,
+    arrays: true,
+    objects: true,
+  }) as { compile: { compiledGraph: CompiledGraph } };
+  return object.compile.compiledGraph;
+}
+
+function realProjectDir(projectDir: string): string {
+  const dir = resolve(projectDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UserError(`project directory ${dir} does not exist`);
+  }
+  return realpathSync(dir);
+}
+
+interface CoreLocation {
+  bundle: string;
+  protoDir: string;
+}
+
+/** The project's own `node_modules/@dataform/core` if installed, else the one duckform ships with. */
+export function findCore(projectDir: string): CoreLocation {
+  const own = join(projectDir, "node_modules", "@dataform", "core", "bundle.js");
+  const ours = ourRequire.resolve("@dataform/core/bundle.js");
+  const bundle = existsSync(own) ? own : ours;
+  // Old cores ship no .proto files; the wire format is backwards compatible, so ours serve.
+  const protoDir = existsSync(join(dirname(bundle), "core.proto")) ? dirname(bundle) : dirname(ours);
+  return { bundle, protoDir };
+}
+
+const protoCache = new Map<string, protobuf.Root>();
+
+function loadProtos(protoDir: string): protobuf.Root {
+  let root = protoCache.get(protoDir);
+  if (!root) {
+    root = new protobuf.Root();
+    // Imports name files beside core.proto; google/protobuf/* are built into protobufjs.
+    root.resolvePath = (_origin, target) => (isAbsolute(target) || protobuf.common.get(target) ? target : join(protoDir, target));
+    root.loadSync("core.proto", { keepCase: false });
+    root.resolveAll();
+    protoCache.set(protoDir, root);
+  }
+  return root;
+}
+
+/** Every file under the project, relative and with `/` separators, node_modules and dot-folders left out. */
+function listProjectFiles(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (relativeDir: string) => {
+    for (const entry of readdirSync(join(dir, relativeDir), { withFileTypes: true })) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      const path = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else if (relativeDir) files.push(path); // top-level files are settings, not definitions
+    }
+  };
+  walk("");
+  return files.sort();
+}
+
+interface LoadedModule {
+  exports: unknown;
+  id: string;
+  filename: string;
+  loaded: boolean;
+}
+
+/**
+ * A minimal CommonJS loader over a fresh V8 context. Non-relative requests resolve against the
+ * project directory first (`require("definitions/x.sqlx")`, `includes/…`), as Dataform's vm2
+ * sandbox does, then as packages from the project's node_modules; `@dataform/core` is always
+ * the chosen bundle, so the project and the compiler share one session.
+ */
+class ProjectLoader {
+  private readonly context: vm.Context;
+  private readonly cache = new Map<string, LoadedModule>();
+  private readonly projectRequire: NodeJS.Require;
+  private compiler?: (code: string, path: string) => string;
+
+  constructor(
+    private readonly projectDir: string,
+    private readonly coreBundle: string,
+  ) {
+    this.projectRequire = createRequire(join(projectDir, "index.js"));
+    this.context = vm.createContext({
+      console,
+      Buffer,
+      process,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      setImmediate,
+      clearImmediate,
+      queueMicrotask,
+      structuredClone,
+      TextEncoder,
+      TextDecoder,
+      URL,
+      URLSearchParams,
+    });
+    vm.runInContext("globalThis.global = globalThis;", this.context);
+  }
+
+  require(request: string, fromDir = this.projectDir): unknown {
+    if (request === "@dataform/core") return this.load(this.coreBundle);
+    const bare = request.startsWith("node:") ? request.slice(5) : request;
+    if (builtinModules.includes(bare)) return ourRequire(bare);
+    return this.load(this.resolve(request, fromDir));
+  }
+
+  private resolve(request: string, fromDir: string): string {
+    const relativeRequest = request.startsWith("./") || request.startsWith("../");
+    const bases = isAbsolute(request)
+      ? [request]
+      : relativeRequest
+        ? [resolve(fromDir, request)]
+        : [resolve(this.projectDir, request)];
+    for (const base of bases) {
+      for (const candidate of [base, `${base}.js`, `${base}.json`, join(base, "index.js")]) {
+        if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+      }
+    }
+    if (!relativeRequest && !isAbsolute(request)) {
+      try {
+        return this.projectRequire.resolve(request);
+      } catch {
+        // fall through to the error below
+      }
+    }
+    const error = new Error(`Cannot find module '${request}' from ${relative(this.projectDir, fromDir) || "."}`);
+    (error as Error & { code: string }).code = "MODULE_NOT_FOUND";
+    throw error;
+  }
+
+  private load(filename: string): unknown {
+    const cached = this.cache.get(filename);
+    if (cached) return cached.exports;
+    const module: LoadedModule = { exports: {}, id: filename, filename, loaded: false };
+    this.cache.set(filename, module);
+    try {
+      let code = readFileSync(filename, "utf8");
+      if (extname(filename) === ".json") {
+        module.exports = JSON.parse(code);
+      } else {
+        if (COMPILED_EXTENSIONS.has(extname(filename)) && filename.startsWith(this.projectDir + sep)) {
+          code = this.compile(code, filename);
+        }
+        const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
+          filename,
+        }).runInContext(this.context) as (...args: unknown[]) => void;
+        const localRequire = (request: string) => this.require(request, dirname(filename));
+        wrapper.call(module.exports, module.exports, localRequire, module, filename, dirname(filename));
+      }
+      module.loaded = true;
+      return module.exports;
+    } catch (error) {
+      this.cache.delete(filename);
+      throw error;
+    }
+  }
+
+  private compile(code: string, filename: string): string {
+    if (!this.compiler) {
+      this.compiler = (this.load(this.coreBundle) as { compiler: (code: string, path: string) => string }).compiler;
+    }
+    return this.compiler(code, filename);
+  }
+}

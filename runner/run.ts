@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { compileProject, type CompileOptions } from "./compile.ts";
+import { Database, databasePath } from "./database.ts";
+import { Dialect } from "./dialect.ts";
+import { UserError } from "./errors.ts";
+import { executePlan, type ActionResult } from "./execute.ts";
+import type { CompiledGraph } from "./graph.ts";
+import { planRun, type Selection } from "./plan.ts";
+import { quoteQualified } from "./quote.ts";
+import { META_SCHEMA, appendHistory, ensureMetaTables, writeResultsFile, type RunResults } from "./results.ts";
+import { readWarehouseState, type RelationState } from "./state.ts";
+
+export interface RunOptions extends CompileOptions, Selection {
+  database?: string;
+  fullRefresh?: boolean;
+  dryRun?: boolean;
+  concurrency?: number;
+  /** Where run_results.json goes (default: the project directory). */
+  resultsFile?: string;
+  onResult?: (result: ActionResult) => void;
+}
+
+/** Throws a UserError listing every compilation error with its file. */
+export function assertCompiled(graph: CompiledGraph): void {
+  const errors = graph.graphErrors?.compilationErrors ?? [];
+  if (errors.length === 0) return;
+  const lines = errors.map((e) => `  ${e.fileName || "(project)"}: ${e.message}`);
+  throw new UserError(`compilation failed with ${errors.length} error${errors.length === 1 ? "" : "s"}:\n${lines.join("\n")}`);
+}
+
+/**
+ * `duckform run`: compile, select, then execute on the project's DuckDB database, writing
+ * run_results.json and appending to duckform.run_history. A dry run opens nothing for writing
+ * and creates no file.
+ */
+export async function runProject(projectDirArg: string, options: RunOptions = {}): Promise<RunResults> {
+  const projectDir = resolve(projectDirArg);
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const graph = compileProject(projectDir, options);
+  assertCompiled(graph);
+  const plan = planRun(graph, options);
+  const dialect = new Dialect(graph);
+  const catalog = graph.projectConfig.defaultDatabase || "duckform";
+  const file = databasePath(projectDir, options.database, catalog);
+  const runId = randomUUID();
+
+  const dryRunWithoutFile = options.dryRun && !existsSync(file);
+  const db = dryRunWithoutFile ? null : await Database.open(file, catalog, { readOnly: options.dryRun });
+  let actions: ActionResult[];
+  try {
+    let state = new Map<string, RelationState>();
+    if (db) {
+      state = await db.withConnection(async (connection) => {
+        if (!options.dryRun) {
+          await ensureMetaTables(connection);
+          await createSchemas(connection, graph, plan.map((a) => a.target));
+        }
+        return readWarehouseState(connection);
+      });
+    }
+    actions = await executePlan(options.dryRun ? null : db, plan, state, dialect, {
+      runId,
+      fullRefresh: options.fullRefresh,
+      dryRun: options.dryRun,
+      concurrency: options.concurrency ?? availableParallelism(),
+      metaSchema: META_SCHEMA,
+      onResult: options.onResult,
+    });
+    const run: RunResults = {
+      runId,
+      projectDir,
+      database: db ? file : null,
+      startedAt,
+      seconds: Math.round(performance.now() - started) / 1000,
+      status: actions.some((a) => a.status === "failed") ? "failed" : "success",
+      fullRefresh: !!options.fullRefresh,
+      dryRun: !!options.dryRun,
+      actions,
+    };
+    if (!options.dryRun) {
+      await db!.withConnection((connection) => appendHistory(connection, run));
+      writeResultsFile(options.resultsFile ?? join(projectDir, "run_results.json"), run);
+    }
+    return run;
+  } finally {
+    db?.close();
+  }
+}
+
+/** Creates every schema the selected actions write to, before any of them runs. */
+async function createSchemas(
+  connection: import("@duckdb/node-api").DuckDBConnection,
+  graph: CompiledGraph,
+  targets: { database: string; schema: string }[],
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const t of targets) {
+    const schema = quoteQualified(t.database || graph.projectConfig.defaultDatabase, t.schema);
+    if (seen.has(schema)) continue;
+    seen.add(schema);
+    await connection.run(`create schema if not exists ${schema}`);
+  }
+}
