@@ -1,0 +1,191 @@
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { parse as parseYaml } from "yaml";
+import type { Database } from "../runner/database.ts";
+import { UserError, messageOf } from "../runner/errors.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "../runner/quote.ts";
+import { parseCsv, type CsvRow } from "./csv.ts";
+
+/** The schema seed tables land in. */
+export const SEEDS_SCHEMA = "seeds";
+const STAGE = "duckform_seed_stage";
+
+export interface SeedResult {
+  name: string;
+  /** `seeds.<name>` */
+  table: string;
+  file: string;
+  rows: number;
+  columns: string[];
+}
+
+interface Seed {
+  name: string;
+  file: string;
+  /** The path a user reads in an error: relative to the project. */
+  shown: string;
+  header: string[];
+  rows: CsvRow[];
+  types: Map<string, string>;
+}
+
+/**
+ * Loads every `seeds/*.csv` of a project into `seeds.<name>`, the way dbt seeds work: columns
+ * take the DuckDB types declared in `seeds/seeds.yaml` (`seeds: {<name>: {column_types: {col: TYPE}}}`),
+ * undeclared ones stay VARCHAR, and an empty field is NULL. All seeds are replaced in one
+ * transaction, so a bad value anywhere leaves every old table as it was; the UserError names the
+ * file, line, column and value.
+ */
+export async function loadSeeds(db: Database, projectDir = "."): Promise<SeedResult[]> {
+  const seeds = readSeeds(resolve(projectDir));
+  return db.withConnection(async (connection) => {
+    await checkTypes(connection, seeds);
+    await connection.run("begin transaction");
+    try {
+      await connection.run(`create schema if not exists ${quoteIdent(SEEDS_SCHEMA)}`);
+      const results: SeedResult[] = [];
+      for (const seed of seeds) results.push(await loadSeed(connection, seed));
+      await connection.run("commit");
+      return results;
+    } catch (error) {
+      await connection.run("rollback").catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+function readSeeds(projectDir: string): Seed[] {
+  const dir = join(projectDir, "seeds");
+  if (!existsSync(dir)) throw new UserError(`${projectDir} has no seeds/ folder`, { file: dir });
+  const declared = readDeclarations(join(dir, "seeds.yaml"), projectDir);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".csv")).sort();
+  for (const name of declared.keys()) {
+    if (!files.includes(`${name}.csv`)) {
+      throw new UserError(`seeds/seeds.yaml declares seed "${name}" but seeds/${name}.csv does not exist`, { file: join(dir, "seeds.yaml") });
+    }
+  }
+  return files.map((f) => {
+    const file = join(dir, f);
+    const shown = relative(projectDir, file);
+    const name = basename(f, ".csv");
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UserError(`${shown}: a seed's file name becomes its table name, so it must be letters, digits and underscores`, { file });
+    }
+    let rows: CsvRow[];
+    try {
+      rows = parseCsv(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new UserError(`${shown} ${messageOf(error)}`, { file });
+    }
+    const [head, ...body] = rows;
+    if (!head) throw new UserError(`${shown} is empty: a seed needs at least a header line`, { file });
+    const header = head.fields.map((h) => h.trim());
+    const seen = new Set<string>();
+    for (const column of header) {
+      if (!column) throw new UserError(`${shown} line ${head.line}: a column has no name`, { file, line: head.line });
+      if (seen.has(column)) throw new UserError(`${shown} line ${head.line}: column "${column}" appears twice`, { file, line: head.line });
+      seen.add(column);
+    }
+    const types = declared.get(name) ?? new Map<string, string>();
+    for (const column of types.keys()) {
+      if (!seen.has(column)) {
+        throw new UserError(`seeds/seeds.yaml declares column "${column}" for seed "${name}", but ${shown} has no such column`, { file });
+      }
+    }
+    for (const row of body) {
+      if (row.fields.length !== header.length) {
+        throw new UserError(`${shown} line ${row.line}: expected ${header.length} fields, found ${row.fields.length}`, { file, line: row.line });
+      }
+    }
+    return { name, file, shown, header, rows: body, types };
+  });
+}
+
+/** `seeds.yaml` as seed name → column → type; a missing file declares nothing. */
+function readDeclarations(file: string, projectDir: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  if (!existsSync(file)) return out;
+  const shown = relative(projectDir, file);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`${shown} is not valid YAML: ${messageOf(error)}`, { file });
+  }
+  const seeds = (doc as { seeds?: unknown } | null)?.seeds;
+  if (seeds === undefined || seeds === null) return out;
+  if (typeof seeds !== "object" || Array.isArray(seeds)) throw new UserError(`${shown}: "seeds" must be a map of seed name to settings`, { file });
+  for (const [name, settings] of Object.entries(seeds as Record<string, unknown>)) {
+    const columnTypes = (settings as { column_types?: unknown } | null)?.column_types ?? {};
+    if (typeof columnTypes !== "object" || columnTypes === null || Array.isArray(columnTypes)) {
+      throw new UserError(`${shown}: seeds.${name}.column_types must be a map of column to DuckDB type`, { file });
+    }
+    const types = new Map<string, string>();
+    for (const [column, type] of Object.entries(columnTypes as Record<string, unknown>)) {
+      // A type is SQL that cannot be quoted, so only the characters type names use may pass.
+      if (typeof type !== "string" || !/^[A-Za-z][A-Za-z0-9_ ,()[\]]*$/.test(type.trim())) {
+        throw new UserError(`${shown}: seeds.${name}.column_types.${column} must be a DuckDB type name, got ${JSON.stringify(type)}`, { file });
+      }
+      types.set(column, type.trim());
+    }
+    out.set(name, types);
+  }
+  return out;
+}
+
+async function checkTypes(connection: DuckDBConnection, seeds: Seed[]): Promise<void> {
+  for (const seed of seeds) {
+    for (const [column, type] of seed.types) {
+      try {
+        await connection.run(`select cast(null as ${type})`);
+      } catch (error) {
+        throw new UserError(`seeds/seeds.yaml: seed "${seed.name}" column "${column}": ${JSON.stringify(type)} is not a DuckDB type (${messageOf(error)})`);
+      }
+    }
+  }
+}
+
+async function loadSeed(connection: DuckDBConnection, seed: Seed): Promise<SeedResult> {
+  const stage = quoteIdent(STAGE);
+  const columns = seed.header.map((c) => `${quoteIdent(c)} varchar`).join(", ");
+  await connection.run(`create or replace temp table ${stage} (_line bigint, ${columns})`);
+  try {
+    const appender = await connection.createAppender(STAGE, null, "temp");
+    try {
+      for (const row of seed.rows) {
+        appender.appendBigInt(BigInt(row.line));
+        // dbt's rule: an empty field is NULL, whatever the column's type.
+        for (const field of row.fields) field === "" ? appender.appendNull() : appender.appendVarchar(field);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    for (const [column, type] of seed.types) {
+      const col = quoteIdent(column);
+      const reader = await connection.runAndReadAll(
+        `select _line, ${col} from ${stage} where ${col} is not null and try_cast(${col} as ${type}) is null order by _line limit 1`,
+      );
+      const bad = reader.getRows()[0];
+      if (bad) {
+        const line = Number(bad[0]);
+        throw new UserError(`${seed.shown} line ${line}, column ${column}: ${JSON.stringify(String(bad[1]))} is not a valid ${type}`, {
+          file: seed.file,
+          line,
+        });
+      }
+    }
+    const select = seed.header
+      .map((c) => (seed.types.has(c) ? `cast(${quoteIdent(c)} as ${seed.types.get(c)}) as ${quoteIdent(c)}` : quoteIdent(c)))
+      .join(", ");
+    const table = quoteQualified(SEEDS_SCHEMA, seed.name);
+    await connection.run(`create or replace table ${table} as select ${select} from ${stage} order by _line`);
+    await connection.run(`comment on table ${table} is ${quoteLiteral(`Seed loaded from ${seed.shown}`)}`);
+    return { name: seed.name, table: `${SEEDS_SCHEMA}.${seed.name}`, file: seed.file, rows: seed.rows.length, columns: seed.header };
+  } finally {
+    // After a failed statement the transaction is aborted and the rollback drops the stage anyway.
+    await connection.run(`drop table if exists ${stage}`).catch(() => undefined);
+  }
+}
