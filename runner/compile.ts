@@ -107,18 +107,25 @@ function loadProtos(protoDir: string): protobuf.Root {
   return root;
 }
 
-/** Every file under the project, relative and with `/` separators, node_modules and dot-folders left out. */
+/**
+ * The project files core reads, relative and with `/` separators: everything under
+ * definitions/ and includes/ (core ignores other folders, and a project root may hold large
+ * data folders that need not be walked).
+ */
 function listProjectFiles(dir: string): string[] {
   const files: string[] = [];
   const walk = (relativeDir: string) => {
-    for (const entry of readdirSync(join(dir, relativeDir), { withFileTypes: true })) {
+    const absolute = join(dir, relativeDir);
+    if (!existsSync(absolute)) return;
+    for (const entry of readdirSync(absolute, { withFileTypes: true })) {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
-      const path = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+      const path = `${relativeDir}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
-      else if (relativeDir) files.push(path); // top-level files are settings, not definitions
+      else files.push(path);
     }
   };
-  walk("");
+  walk("definitions");
+  walk("includes");
   return files.sort();
 }
 

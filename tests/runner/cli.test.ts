@@ -1,0 +1,59 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { copyFixture } from "../util/project.ts";
+
+const BIN = resolve(import.meta.dirname, "..", "..", "bin", "duckform.js");
+
+function duckform(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, DUCKFORM_DATABASE: "" } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("duckform CLI", () => {
+  it("compile lists graph errors with their files and exits non-zero", () => {
+    const { code, stderr } = duckform("compile", resolve(import.meta.dirname, "..", "fixtures", "compile_error"));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/definitions\/bad_ref\.sqlx: Could not resolve "does_not_exist"/);
+    expect(stderr).toMatch(/definitions\/bad_js\.js: undefinedVariable is not defined/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("run prints each action, names the file of a SQL error without a stack trace, and exits 1", () => {
+    const dir = copyFixture("failures");
+    const { code, stdout, stderr } = duckform("run", dir, "--vars", "break=1");
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Failed: test-proj\.analytics\.broken \[table/);
+    expect(stdout).toMatch(/definitions\/broken\.sqlx: Binder Error: .*no_such_column/);
+    expect(stdout).toMatch(/Skipped: test-proj\.analytics\.after_broken/);
+    expect(stdout).toMatch(/Run failed in .*: 2 succeeded, 2 failed, 2 skipped, 0 disabled\./);
+    expect(stderr).toBe("");
+  });
+
+  it("run --json prints the run results; --dry-run prints SQL", () => {
+    const dir = copyFixture("selection");
+    const json = duckform("run", dir, "--json", "--actions", "a");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).actions).toMatchObject([{ name: "test-proj.analytics.a", status: "success" }]);
+    const dry = duckform("run", dir, "--dry-run", "--actions", "b");
+    expect(dry.stdout).toMatch(/create or replace table "test-proj"\."analytics"\."b" as/);
+  });
+
+  it("a bad flag or a missing project is one line of error, never a stack trace", () => {
+    const flag = duckform("run", "--concurrency", "zero");
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/expected a whole number/);
+    const missing = duckform("run", "/no/such/project");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe("duckform: project directory /no/such/project does not exist");
+  });
+
+  it("test reports passing and failing unit tests with the differing columns and exits 1", () => {
+    const { code, stdout } = duckform("test", resolve(import.meta.dirname, "..", "fixtures", "unit_tests"));
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Test passed: latest_plays_test/);
+    expect(stdout).toMatch(/Test failed: latest_plays_wrong_test/);
+    expect(stdout).toMatch(/row 1, column "user_id": expected u1, but saw u1-late/);
+    expect(stdout).toMatch(/^1 passed, 1 failed$/m);
+  });
+});
