@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerSlackCommand } from "./slack/command.ts";
+import { registerTelegramCommand } from "./telegram/command.ts";
 import { loadSeeds } from "./seeds.ts";
 import { openProjectDatabase } from "../runner/project.ts";
 
@@ -12,6 +13,9 @@ import { openProjectDatabase } from "../runner/project.ts";
 export function registerLoadCommands(program: Command): void {
   const load = program.command("load").description("Land raw files into the project's DuckDB database");
   void load;
+
+  // Telegram (loaders/telegram/)
+  registerTelegramCommand(load);
 
   // Slack (loaders/slack/)
   registerSlackCommand(load);

@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { readdir, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { UserError } from "../../runner/errors.ts";
+
+/** One file to land: its path and its name in the ledger. */
+export interface ExportFile {
+  path: string;
+  fileName: string;
+}
+
+/** A unit of parsing work: one chat folder of HTML pages, or one result.json. */
+export type ExportSource =
+  | { kind: "html"; chatId: string; pages: ExportFile[] }
+  | { kind: "json"; file: ExportFile };
+
+const PAGE = /^messages(\d*)\.html$/;
+
+/**
+ * Finds the chats under each export directory: the directory itself when it is one chat's
+ * export, or every chat folder below it (`chats/chat_001/`, …) in a whole-account export.
+ * A folder holding `result.json` is a JSON export and its HTML, if it also has some, is not
+ * read again. Pages come in the exporter's order: messages.html, messages2.html, …, messages10.html.
+ *
+ * A file's ledger name is its path below the export directory, prefixed with that directory's
+ * own name (`DataExport_2024-01-05/chats/chat_001/messages.html`): every chat folder has a
+ * messages.html, and two single-chat exports both have a bare `messages.html`.
+ */
+export async function discoverExports(dirs: string[]): Promise<ExportSource[]> {
+  const sources: ExportSource[] = [];
+  for (const given of dirs) {
+    const path = resolve(given);
+    const info = await stat(path).catch(() => null);
+    if (!info) throw new UserError(`no such export directory: ${given}`);
+    const found: ExportSource[] = [];
+    if (info.isFile()) {
+      if (!path.endsWith(".json")) throw new UserError(`${given} is neither an export directory nor a result.json`);
+      found.push({ kind: "json", file: exportFile(dirname(path), path) });
+    } else {
+      await walk(path, path, found);
+    }
+    if (found.length === 0) throw new UserError(`no Telegram export in ${given}: found no messages.html or result.json`);
+    sources.push(...found);
+  }
+  return sources;
+}
+
+async function walk(root: string, dir: string, found: ExportSource[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  if (entries.some((e) => e.isFile() && e.name === "result.json")) {
+    found.push({ kind: "json", file: exportFile(root, join(dir, "result.json")) });
+    return;
+  }
+  const pages = entries
+    .filter((e) => e.isFile() && PAGE.test(e.name))
+    .map((e) => ({ name: e.name, index: Number(PAGE.exec(e.name)![1] || "1") }))
+    .sort((a, b) => a.index - b.index);
+  if (pages.length > 0) {
+    // Media folders (photos/, files/) sit inside chat folders: nothing more to find there.
+    found.push({ kind: "html", chatId: htmlChatId(root, dir), pages: pages.map((p) => exportFile(root, join(dir, p.name))) });
+    return;
+  }
+  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(naturalCompare);
+  for (const name of subdirs) await walk(root, join(dir, name), found);
+}
+
+function exportFile(root: string, path: string): ExportFile {
+  return { path, fileName: ledgerName(root, path) };
+}
+
+function ledgerName(root: string, path: string): string {
+  return [basename(root), ...relative(root, path).split(sep)].filter(Boolean).join("/");
+}
+
+/**
+ * HTML exports carry no chat id, so one is derived: `html-` and 16 hex digits of the SHA-256
+ * of the chat folder's ledger name (`DataExport_2024-01-05/chats/chat_001`). It is stable
+ * across loads of the same export and distinct between exports, but not across re-exports,
+ * where Telegram may number the folders differently; match those by chat_name downstream.
+ */
+export function htmlChatId(root: string, chatDir: string): string {
+  return `html-${createHash("sha256").update(ledgerName(root, chatDir)).digest("hex").slice(0, 16)}`;
+}
+
+function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
+}

@@ -1,0 +1,65 @@
+import type { Database } from "../../runner/database.ts";
+import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
+import { newLoadId } from "../ledger.ts";
+import { discoverExports } from "./discover.ts";
+import { defaultThreads, parseInWorkers } from "./pool.ts";
+import { timezoneConverter } from "./timezone.ts";
+
+export { generateTelegramExport } from "./generate.ts";
+
+export const TELEGRAM_TABLE = "telegram_messages";
+
+export interface TelegramLoadOptions {
+  /** The zone of exports whose dates carry no offset: an IANA name or `+03:00`; default UTC. */
+  timezone?: string;
+  replace?: boolean;
+  /** Parse threads; 0 parses on the calling thread. Default: one per core. */
+  threads?: number;
+  loadId?: string;
+}
+
+export interface TelegramLoadSummary {
+  chats: number;
+  results: LandResult[];
+}
+
+// Documents land in batches this large, while the workers go on parsing.
+const BATCH_RECORDS = 20_000;
+
+/**
+ * Lands Telegram Desktop exports (HTML or JSON, one chat or a whole account) into
+ * `raw.telegram_messages`, one canonical message per row, through the shared landing path:
+ * the ledger decides per page file, bad messages go to `raw.quarantine` with their HTML.
+ */
+export async function loadTelegram(db: Database, dirs: string[], options: TelegramLoadOptions = {}): Promise<TelegramLoadSummary> {
+  timezoneConverter(options.timezone); // a bad --timezone fails here, before any worker starts
+  const sources = await discoverExports(dirs);
+  const loadId = options.loadId ?? newLoadId();
+  const results: LandResult[] = [];
+  let pending: SourceDocument[] = [];
+  let pendingRecords = 0;
+  let landing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    pendingRecords = 0;
+    landing = landing.then(async () => {
+      results.push(...(await landDocuments(db, TELEGRAM_TABLE, batch, { replace: options.replace, loadId })));
+    });
+    // Observed when awaited below; this keeps a failed batch from counting as unhandled meanwhile.
+    landing.catch(() => undefined);
+  };
+  const parsing = parseInWorkers(sources, options.timezone, options.threads ?? defaultThreads(), (documents) => {
+    pending.push(...documents);
+    pendingRecords += documents.reduce((n, d) => n + d.records.length, 0);
+    if (pendingRecords >= BATCH_RECORDS) flush();
+  });
+  try {
+    await parsing;
+  } finally {
+    // Whatever was parsed lands, even if a later chat failed to parse.
+    if (pending.length > 0) flush();
+    await landing;
+  }
+  return { chats: sources.length, results };
+}

@@ -1,0 +1,49 @@
+/**
+ * The canonical Telegram message that lands in `raw.telegram_messages`, one JSON object per
+ * message whichever form (HTML or JSON) the export came in. Keys are written in one fixed order
+ * so that the same message always yields the same payload text.
+ */
+export interface TelegramMessage {
+  source: "telegram";
+  chat_id: string;
+  chat_name: string | null;
+  message_id: number;
+  type: "regular" | "service";
+  author: string | null;
+  /** `user123` / `channel123` / `chat123`; null in HTML exports, which carry no ids. */
+  author_id: string | null;
+  /** The bot's username without the `@`. */
+  via_bot: string | null;
+  /** ISO-8601 in UTC; null only for HTML service messages, which the exporter writes without a date. */
+  sent_at: string | null;
+  text: string;
+  reply_to_message_id: number | null;
+  forwarded_from: string | null;
+  media_type: string | null;
+  reactions: TelegramReaction[] | null;
+}
+
+export interface TelegramReaction {
+  type: "emoji" | "custom_emoji" | "paid";
+  emoji: string | null;
+  count: number;
+}
+
+export function messageJson(m: TelegramMessage): string {
+  return JSON.stringify({
+    source: m.source,
+    chat_id: m.chat_id,
+    chat_name: m.chat_name,
+    message_id: m.message_id,
+    type: m.type,
+    author: m.author,
+    author_id: m.author_id,
+    via_bot: m.via_bot,
+    sent_at: m.sent_at,
+    text: m.text,
+    reply_to_message_id: m.reply_to_message_id,
+    forwarded_from: m.forwarded_from,
+    media_type: m.media_type,
+    reactions: m.reactions,
+  });
+}
