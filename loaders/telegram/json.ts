@@ -32,7 +32,7 @@ export function parseJsonExport(text: string, wallClock: WallClockToUtc): Source
   let line = 0;
   for (const chat of chats) {
     const chatId = chat.id === undefined || chat.id === null ? null : String(chat.id);
-    const chatName = typeof chat.name === "string" ? chat.name : chat.type === "saved_messages" ? "Saved Messages" : null;
+    const chatName = typeof chat.name === "string" ? chat.name : chat.type === "saved_messages" ? "Saved messages" : null;
     const messages = Array.isArray(chat.messages) ? chat.messages : [];
     for (const message of messages) {
       line++;

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseHtmlPage } from "../../../loaders/telegram/html.ts";
+import type { TelegramMessage } from "../../../loaders/telegram/message.ts";
+import { timezoneConverter } from "../../../loaders/telegram/timezone.ts";
+
+const FIXTURES = join(import.meta.dirname, "../../fixtures/telegram");
+const ACCOUNT = join(FIXTURES, "html-account/DataExport_2024-01-07/chats");
+
+function parse(path: string, timezone?: string) {
+  const page = parseHtmlPage(readFileSync(path, "utf8"), { chatId: "c1", wallClock: timezoneConverter(timezone) });
+  const messages = page.records.filter((r) => r.json).map((r) => JSON.parse(r.json!) as TelegramMessage);
+  const quarantined = page.records.filter((r) => !r.json);
+  return { page, messages, quarantined, byId: new Map(messages.map((m) => [m.message_id, m])) };
+}
+
+describe("parseHtmlPage", () => {
+  const first = parse(join(ACCOUNT, "chat_1/messages.html"));
+  const second = parse(join(ACCOUNT, "chat_1/messages2.html"));
+
+  it("reads every message of a page and skips the date separators, whose ids are negative", () => {
+    expect(first.messages.map((m) => m.message_id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(second.messages.map((m) => m.message_id)).toEqual([9, 10, 11, 12]);
+    expect(first.messages.some((m) => m.text.includes("January"))).toBe(false);
+    expect(first.quarantined).toEqual([]);
+  });
+
+  it("lands service messages as type service with their text and no author or date", () => {
+    expect(first.byId.get(1)).toMatchObject({ type: "service", author: null, sent_at: null, text: 'Anna Ivanova created group "Podcast Club"' });
+    expect(second.byId.get(11)).toMatchObject({ type: "service", text: 'Chen Li pinned "this message"' });
+  });
+
+  it("carries the author of a block over to its joined messages", () => {
+    expect(first.byId.get(3)).toMatchObject({ author: "Anna Ivanova", type: "regular" });
+    expect(first.byId.get(5)).toMatchObject({ author: "Boris", via_bot: "gif" });
+    expect(second.byId.get(10)).toMatchObject({ author: "Chen Li" });
+  });
+
+  it("starts a new block on every page file: the first message of page 2 names its own author", () => {
+    // Page 1 ends with Chen Li's forwards; page 2 opens with a separator and a full message.
+    expect(second.byId.get(9)).toMatchObject({ author: "Chen Li", forwarded_from: null });
+  });
+
+  it("trims the trailing space of a name without a last name and splits off via @bot", () => {
+    expect(first.byId.get(4)).toMatchObject({ author: "Boris", via_bot: "gif", media_type: "animation" });
+    expect(first.page.chatName).toBe("Podcast Club");
+  });
+
+  it("keeps Deleted Account as the author", () => {
+    expect(first.byId.get(6)!.author).toBe("Deleted Account");
+  });
+
+  it("converts the date title with its UTC offset to UTC", () => {
+    expect(first.byId.get(2)!.sent_at).toBe("2024-01-05T07:00:00.000Z");
+    expect(second.byId.get(12)!.sent_at).toBe("2024-01-06T20:30:00.000Z");
+  });
+
+  it("decodes entities, keeps the text of links and formatting, and turns <br> into a newline", () => {
+    expect(first.byId.get(2)!.text).toBe("Hello & welcome\nsecond line");
+    expect(first.byId.get(3)!.text).toBe(`Bold and a link, <tag> "quoted" it's @boris`);
+  });
+
+  it("reads replies on the same page and into earlier page files, and none for another chat", () => {
+    expect(first.byId.get(6)!.reply_to_message_id).toBe(2);
+    expect(second.byId.get(9)!.reply_to_message_id).toBe(3);
+    expect(second.byId.get(12)!.reply_to_message_id).toBe(null);
+  });
+
+  it("takes a forward's original author from the nested from_name, leaving out its date", () => {
+    expect(first.byId.get(7)).toMatchObject({ author: "Chen Li", forwarded_from: "Original Author", text: "forwarded text" });
+    // A joined forward from the same source shows no nested from_name: it carries over too.
+    expect(first.byId.get(8)).toMatchObject({ author: "Chen Li", forwarded_from: "Original Author", text: "second forwarded" });
+  });
+
+  it("reads reactions with their count, from the count or from the reactors shown", () => {
+    expect(first.byId.get(6)!.reactions).toEqual([
+      { type: "emoji", emoji: "👍", count: 2 },
+      { type: "emoji", emoji: "❤", count: 5 },
+    ]);
+    expect(first.byId.get(2)!.reactions).toBe(null);
+  });
+
+  it("names the media type the way the JSON export does", () => {
+    expect(second.byId.get(9)!.media_type).toBe("voice_message");
+    expect(first.byId.get(2)!.media_type).toBe(null);
+  });
+
+  it("records each message's source line", () => {
+    const line = first.page.records.find((r) => r.json && JSON.parse(r.json).message_id === 2)!.line;
+    expect(readFileSync(join(ACCOUNT, "chat_1/messages.html"), "utf8").split("\n")[line - 1]).toContain('id="message2"');
+  });
+
+  it("reads titles without an offset in the --timezone zone, and GMT or negative offsets as written", () => {
+    expect(parse(join(ACCOUNT, "chat_2/messages.html")).byId.get(100)!.sent_at).toBe("2024-01-05T10:00:00.000Z");
+    expect(parse(join(ACCOUNT, "chat_2/messages.html"), "Europe/Moscow").byId.get(100)!.sent_at).toBe("2024-01-05T07:00:00.000Z");
+    const gmt = parse(join(ACCOUNT, "chat_3/messages.html"), "Europe/Moscow");
+    expect(gmt.byId.get(7)!.sent_at).toBe("2024-01-05T10:00:00.000Z");
+    expect(gmt.byId.get(8)!.sent_at).toBe("2024-01-05T15:30:00.000Z");
+  });
+
+  it("quarantines what it cannot make canonical, with the message's HTML and a reason", () => {
+    const broken = join(FIXTURES, "html-broken/ChatExport_2024-02-02");
+    const one = parse(join(broken, "messages.html"));
+    expect(one.messages.map((m) => m.message_id)).toEqual([1]);
+    expect(one.quarantined.map((r) => r.error)).toEqual([
+      'unparseable date title "31.02.2024 10:00:00 UTC+00:00"',
+      'message element without a numeric id (id="messageX")',
+    ]);
+    expect(one.quarantined[0]!.raw).toMatch(/^<div class="message default clearfix" id="message2">[\s\S]*no such day[\s\S]*<\/div>$/);
+    // A page never opens with a joined message; if one does, no author is borrowed from another file.
+    const two = parse(join(broken, "messages2.html"));
+    expect(two.quarantined.map((r) => r.error)).toEqual(["joined message with no author before it in its page file"]);
+    expect(two.messages).toMatchObject([{ message_id: 5, author: "Farid Aziz" }]);
+  });
+});
