@@ -3,6 +3,8 @@ import { registerSlackCommand } from "./slack/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { loadSeeds } from "./seeds.ts";
 import { openProjectDatabase } from "../runner/project.ts";
+import { InvalidArgumentError } from "commander";
+import { DEFAULT_SAMPLE, TINY_SAMPLE, generateSample, writeSampleSeeds } from "./sample.ts";
 
 /**
  * The `load …`, `seed` and `generate-sample` commands. Each loader adds its own block below;
@@ -34,5 +36,38 @@ export function registerLoadCommands(program: Command): void {
       } finally {
         db.close();
       }
+    });
+
+  // Sample data (loaders/sample.ts)
+  const count = (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+    return n;
+  };
+  program
+    .command("generate-sample")
+    .description("Write a deterministic sample dataset: events/*.ndjson, slack/, telegram/ and manifest.json")
+    .argument("<dir>", "where to write it")
+    .option("--seed <n>", "seed of the pseudo-random generator", count, DEFAULT_SAMPLE.seed)
+    .option("--events <n>", "distinct valid product events (defects come on top)", count, DEFAULT_SAMPLE.events)
+    .option("--slack-messages <n>", "Slack messages", count, DEFAULT_SAMPLE.slackMessages)
+    .option("--telegram-chats <n>", "Telegram chats", count, DEFAULT_SAMPLE.telegramChats)
+    .option("--telegram-messages <n>", "messages per Telegram chat (on average)", count, DEFAULT_SAMPLE.telegramMessagesPerChat)
+    .option("--tiny", "the tiny sample the tests use (overrides the sizes)")
+    .option("--write-seeds <dir>", "also write the sample world's seed files (seeds.yaml, *.csv) into this folder")
+    .action(async (dir: string, o: { seed: number; events: number; slackMessages: number; telegramChats: number; telegramMessages: number; tiny?: boolean; writeSeeds?: string }) => {
+      const started = Date.now();
+      const sizes = o.tiny
+        ? { ...TINY_SAMPLE, seed: o.seed }
+        : { seed: o.seed, events: o.events, slackMessages: o.slackMessages, telegramChats: o.telegramChats, telegramMessagesPerChat: o.telegramMessages };
+      const m = await generateSample(dir, sizes);
+      if (o.writeSeeds) writeSampleSeeds(o.writeSeeds);
+      const e = m.events;
+      console.log(
+        `generate-sample: ${e.files.length} event files, ${e.lines} lines (${e.validEvents} valid events, ${e.duplicates.length} duplicates, ` +
+          `${e.late.length} late, ${e.malformed.length} malformed, ${e.invalid.length} invalid, ${e.blank.length} blank); ` +
+          `slack ${m.slack.messages} messages in ${m.slack.channels.length} channels; telegram ${m.telegram.chats} chats; ` +
+          `in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}/manifest.json`,
+      );
     });
 }

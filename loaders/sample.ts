@@ -1,0 +1,70 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError } from "../runner/errors.ts";
+import { generateTelegramExport } from "./telegram/generate.ts";
+import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./sample/events.ts";
+import { sampleSeedFiles } from "./sample/seedFiles.ts";
+import { writeSampleSlackExport, type SlackSampleManifest } from "./sample/slack.ts";
+
+export interface SampleOptions {
+  seed: number;
+  /** Distinct valid product events; duplicates and planted defects come on top. */
+  events: number;
+  slackMessages: number;
+  telegramChats: number;
+  telegramMessagesPerChat: number;
+  planted?: PlantedCounts;
+}
+
+export const DEFAULT_SAMPLE: SampleOptions = { seed: 42, events: 20_000, slackMessages: 600, telegramChats: 6, telegramMessagesPerChat: 150 };
+
+/** Small enough for a test to generate and land in well under a second. */
+export const TINY_SAMPLE: SampleOptions = { seed: 3, events: 400, slackMessages: 40, telegramChats: 2, telegramMessagesPerChat: 12, planted: TINY_PLANTED };
+
+export interface SampleManifest {
+  seed: number;
+  layout: { events: string; slack: string; telegram: string };
+  events: EventsManifest;
+  slack: SlackSampleManifest;
+  telegram: { chats: number; messagesPerChat: number };
+}
+
+/**
+ * Writes a deterministic sample dataset under `dir`: `events/*.ndjson` (product events for 2024
+ * with planted duplicates, late events, malformed lines and invalid rows), `slack/` (a workspace
+ * export), `telegram/` (a Telegram Desktop HTML export) and `manifest.json`, which lists every
+ * planted defect with its file and line so that tests downstream can assert them.
+ * The folders it writes are replaced; nothing else in `dir` is touched.
+ */
+export async function generateSample(dir: string, options: Partial<SampleOptions> = {}): Promise<SampleManifest> {
+  const o = { ...DEFAULT_SAMPLE, ...options };
+  for (const [name, value] of Object.entries({ seed: o.seed, events: o.events, slackMessages: o.slackMessages, telegramChats: o.telegramChats, telegramMessagesPerChat: o.telegramMessagesPerChat })) {
+    if (!Number.isInteger(value) || value < 0) throw new UserError(`generate-sample: ${name} must be a whole number ≥ 0, got ${value}`);
+  }
+  const root = resolve(dir);
+  const layout = { events: "events", slack: "slack", telegram: "telegram" };
+  for (const folder of Object.values(layout)) rmSync(join(root, folder), { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+
+  const events = writeSampleEvents(join(root, layout.events), { seed: o.seed, events: o.events, planted: o.planted });
+  const slack = writeSampleSlackExport(join(root, layout.slack), { seed: o.seed, messages: o.slackMessages });
+  await generateTelegramExport(join(root, layout.telegram), { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat, seed: o.seed });
+
+  const manifest: SampleManifest = {
+    seed: o.seed,
+    layout,
+    events,
+    slack,
+    telegram: { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat },
+  };
+  writeFileSync(join(root, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return manifest;
+}
+
+/** Writes the project's seed files (`seeds.yaml` and the CSVs) of the sample world into `dir`. */
+export function writeSampleSeeds(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = Object.entries(sampleSeedFiles());
+  for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  return files.map(([name]) => name);
+}
