@@ -28,13 +28,15 @@ export interface SlackMessage {
   type: "regular" | "service";
   author: string | null;
   author_id: string | null;
-  via_bot: boolean;
+  /** The posting bot's name (as Telegram gives its `via @bot`); null for people. */
+  via_bot: string | null;
   sent_at: string;
   text: string;
   reply_to_message_id: string | null;
   forwarded_from: string | null;
   media_type: string | null;
-  reactions: { emoji: string; count: number; users: string[] }[] | null;
+  /** Telegram's reaction shape plus who reacted; Slack names emoji (`+1`) rather than drawing them. */
+  reactions: { type: "emoji"; emoji: string; count: number; users: string[] }[] | null;
   thread_ts: string | null;
   subtype: string | null;
   edited_at: string | null;
@@ -79,7 +81,7 @@ export function slackMessage(raw: unknown, context: SlackContext): SlackMessage 
   const botId = str(m.bot_id);
   const botProfile = obj(m.bot_profile);
   const author = (userId && context.names.user(userId)) ?? str(m.username) ?? str(botProfile?.name) ?? (userId ? null : botId);
-  const viaBot = subtype === "bot_message" || (userId !== null && context.isBotUser(userId)) || (userId === null && botId !== null);
+  const isBot = subtype === "bot_message" || (userId !== null && context.isBotUser(userId)) || (userId === null && botId !== null);
   const threadTs = str(m.thread_ts);
   const attachments = Array.isArray(m.attachments) ? m.attachments.map(obj).filter((a) => a !== null) : [];
   const files = messageFiles(m);
@@ -105,7 +107,7 @@ export function slackMessage(raw: unknown, context: SlackContext): SlackMessage 
     type: isServiceSubtype(subtype) ? "service" : "regular",
     author,
     author_id: userId ?? botId,
-    via_bot: viaBot,
+    via_bot: isBot ? (author ?? botId ?? userId) : null,
     sent_at: sentAt,
     text,
     reply_to_message_id: threadTs && threadTs !== ts ? threadTs : null,
@@ -150,7 +152,7 @@ function reactionsOf(value: unknown): SlackMessage["reactions"] {
   if (!Array.isArray(value)) return null;
   const reactions = value.map(obj).filter((r) => r !== null).map((r) => {
     const users = Array.isArray(r.users) ? r.users.filter((u): u is string => typeof u === "string") : [];
-    return { emoji: str(r.name) ?? "", count: typeof r.count === "number" ? r.count : users.length, users };
+    return { type: "emoji" as const, emoji: str(r.name) ?? "", count: typeof r.count === "number" ? r.count : users.length, users };
   });
   return reactions.length > 0 ? reactions : null;
 }
