@@ -354,7 +354,7 @@ async function runAssertion(ctx: ActionContext): Promise<void> {
   const failing = Number(reader.getRows()[0][0]);
   result.rowsAffected = failing;
   if (failing === 0) return;
-  await keepFailingRows(connection, options, action.name, assertion.target);
+  await keepFailingRows(ctx, connection, options, action.name, assertion.target);
   throw new ActionFailure(
     `assertion failed: ${failing} row${failing === 1 ? "" : "s"} returned by ${action.name}; ` +
       `see ${options.metaSchema}.assertion_failures where run_id = '${options.runId}'`,
@@ -362,12 +362,13 @@ async function runAssertion(ctx: ActionContext): Promise<void> {
 }
 
 async function keepFailingRows(
+  ctx: ActionContext,
   connection: DuckDBConnection,
   options: ExecuteOptions,
   action: string,
   target: Target,
 ): Promise<void> {
-  const failures = quoteQualified(options.metaSchema, "assertion_failures");
+  const failures = quoteQualified(ctx.catalog, options.metaSchema, "assertion_failures");
   await connection.run(
     `insert into ${failures} (run_id, assertion, row_number, row_json, recorded_at)
      select ${quoteLiteral(options.runId)}, ${quoteLiteral(action)}, row_number() over (), to_json(failing), now()

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { ActionResult } from "./execute.ts";
-import { quoteIdent, quoteQualified } from "./quote.ts";
+import { quoteQualified } from "./quote.ts";
 
 /** What `run_results.json` holds and what `--json` prints. */
 export interface RunResults {
@@ -20,23 +20,24 @@ export interface RunResults {
 export const META_SCHEMA = "duckform";
 
 /** Creates the run-history and assertion-failure tables if they are missing. */
-export async function ensureMetaTables(connection: DuckDBConnection): Promise<void> {
+export async function ensureMetaTables(connection: DuckDBConnection, catalog: string): Promise<void> {
+  // Fully qualified: a project whose catalog is also called "duckform" makes `duckform.x` ambiguous.
   await connection.run(`
-    create schema if not exists ${quoteIdent(META_SCHEMA)};
-    create table if not exists ${quoteQualified(META_SCHEMA, "run_history")} (
+    create schema if not exists ${quoteQualified(catalog, META_SCHEMA)};
+    create table if not exists ${quoteQualified(catalog, META_SCHEMA, "run_history")} (
       run_id varchar, action varchar, type varchar, file_name varchar, status varchar,
       mode varchar, started_at timestamptz, seconds double, rows_affected bigint,
       error varchar, notes varchar[], full_refresh boolean, recorded_at timestamptz
     );
-    create table if not exists ${quoteQualified(META_SCHEMA, "assertion_failures")} (
+    create table if not exists ${quoteQualified(catalog, META_SCHEMA, "assertion_failures")} (
       run_id varchar, assertion varchar, row_number bigint, row_json json, recorded_at timestamptz
     );`);
 }
 
 /** Appends one row per action to `duckform.run_history`, in one transaction. */
-export async function appendHistory(connection: DuckDBConnection, run: RunResults): Promise<void> {
+export async function appendHistory(connection: DuckDBConnection, catalog: string, run: RunResults): Promise<void> {
   if (run.actions.length === 0) return;
-  const appender = await connection.createAppender("run_history", META_SCHEMA);
+  const appender = await connection.createAppender("run_history", META_SCHEMA, catalog);
   try {
     for (const a of run.actions) {
       appender.appendVarchar(run.runId);

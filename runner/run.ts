@@ -56,7 +56,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     if (db) {
       state = await db.withConnection(async (connection) => {
         if (!options.dryRun) {
-          await ensureMetaTables(connection);
+          await ensureMetaTables(connection, catalog);
           await createSchemas(connection, graph, plan.map((a) => a.target));
         }
         return readWarehouseState(connection);
@@ -82,7 +82,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
       actions,
     };
     if (!options.dryRun) {
-      await db!.withConnection((connection) => appendHistory(connection, run));
+      await db!.withConnection((connection) => appendHistory(connection, catalog, run));
       writeResultsFile(options.resultsFile ?? join(projectDir, "run_results.json"), run);
     }
     return run;
