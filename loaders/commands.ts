@@ -51,7 +51,7 @@ export function registerLoadCommands(program: Command): void {
     .option("--seed <n>", "seed of the pseudo-random generator", count, DEFAULT_SAMPLE.seed)
     .option("--events <n>", "distinct valid product events (defects come on top)", count, DEFAULT_SAMPLE.events)
     .option("--slack-messages <n>", "Slack messages", count, DEFAULT_SAMPLE.slackMessages)
-    .option("--telegram-chats <n>", "Telegram chats", count, DEFAULT_SAMPLE.telegramChats)
+    .option("--telegram-chats <n>", "Telegram chats from the format generator, besides the company groups", count, DEFAULT_SAMPLE.telegramChats)
     .option("--telegram-messages <n>", "messages per Telegram chat (on average)", count, DEFAULT_SAMPLE.telegramMessagesPerChat)
     .option("--tiny", "the tiny sample the tests use (overrides the sizes)")
     .option("--write-seeds <dir>", "also write the sample world's seed files (seeds.yaml, *.csv) into this folder")
@@ -66,7 +66,8 @@ export function registerLoadCommands(program: Command): void {
       console.log(
         `generate-sample: ${e.files.length} event files, ${e.lines} lines (${e.validEvents} valid events, ${e.duplicates.length} duplicates, ` +
           `${e.late.length} late, ${e.malformed.length} malformed, ${e.invalid.length} invalid, ${e.blank.length} blank); ` +
-          `slack ${m.slack.messages} messages in ${m.slack.channels.length} channels; telegram ${m.telegram.chats} chats; ` +
+          `slack ${m.slack.messages} messages in ${m.slack.channels.length} channels; ` +
+          `telegram ${m.telegram.groups.chats.length} company groups + ${m.telegram.generated.chats} generated chats; ` +
           `in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}/manifest.json`,
       );
     });

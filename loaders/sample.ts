@@ -5,34 +5,43 @@ import { generateTelegramExport } from "./telegram/generate.ts";
 import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./sample/events.ts";
 import { sampleSeedFiles } from "./sample/seedFiles.ts";
 import { writeSampleSlackExport, type SlackSampleManifest } from "./sample/slack.ts";
+import { writeSampleTelegramChats, type TelegramSampleManifest } from "./sample/telegram.ts";
 
 export interface SampleOptions {
   seed: number;
   /** Distinct valid product events; duplicates and planted defects come on top. */
   events: number;
   slackMessages: number;
+  /** Chats of the Telegram format generator (random people, 2023), besides the company groups. */
   telegramChats: number;
+  /** Messages per Telegram chat, company groups and generated chats alike. */
   telegramMessagesPerChat: number;
   planted?: PlantedCounts;
 }
 
-export const DEFAULT_SAMPLE: SampleOptions = { seed: 42, events: 20_000, slackMessages: 600, telegramChats: 6, telegramMessagesPerChat: 150 };
+export const DEFAULT_SAMPLE: SampleOptions = { seed: 42, events: 20_000, slackMessages: 600, telegramChats: 3, telegramMessagesPerChat: 150 };
 
 /** Small enough for a test to generate and land in well under a second. */
-export const TINY_SAMPLE: SampleOptions = { seed: 3, events: 400, slackMessages: 40, telegramChats: 2, telegramMessagesPerChat: 12, planted: TINY_PLANTED };
+export const TINY_SAMPLE: SampleOptions = { seed: 3, events: 400, slackMessages: 40, telegramChats: 1, telegramMessagesPerChat: 12, planted: TINY_PLANTED };
 
 export interface SampleManifest {
   seed: number;
   layout: { events: string; slack: string; telegram: string };
   events: EventsManifest;
   slack: SlackSampleManifest;
-  telegram: { chats: number; messagesPerChat: number };
+  telegram: {
+    /** `telegram/chats/group_NN/`: one chat per company Telegram group, seed people, 2024. */
+    groups: TelegramSampleManifest;
+    /** `telegram/chats/chat_N/`: generateTelegramExport's chats, for the format's corner cases. */
+    generated: { chats: number; messagesPerChat: number };
+  };
 }
 
 /**
  * Writes a deterministic sample dataset under `dir`: `events/*.ndjson` (product events for 2024
  * with planted duplicates, late events, malformed lines and invalid rows), `slack/` (a workspace
- * export), `telegram/` (a Telegram Desktop HTML export) and `manifest.json`, which lists every
+ * export), `telegram/` (a Telegram Desktop HTML export: the company groups of the seeds plus the
+ * format generator's chats) and `manifest.json`, which lists every
  * planted defect with its file and line so that tests downstream can assert them.
  * The folders it writes are replaced; nothing else in `dir` is touched.
  */
@@ -48,14 +57,17 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
 
   const events = writeSampleEvents(join(root, layout.events), { seed: o.seed, events: o.events, planted: o.planted });
   const slack = writeSampleSlackExport(join(root, layout.slack), { seed: o.seed, messages: o.slackMessages });
-  await generateTelegramExport(join(root, layout.telegram), { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat, seed: o.seed });
+  if (o.telegramChats > 0) {
+    await generateTelegramExport(join(root, layout.telegram), { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat, seed: o.seed });
+  }
+  const groups = writeSampleTelegramChats(join(root, layout.telegram), { seed: o.seed, messagesPerChat: o.telegramMessagesPerChat });
 
   const manifest: SampleManifest = {
     seed: o.seed,
     layout,
     events,
     slack,
-    telegram: { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat },
+    telegram: { groups, generated: { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat } },
   };
   writeFileSync(join(root, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;

@@ -7,6 +7,7 @@ import { TINY_SAMPLE, generateSample } from "../../loaders/sample.ts";
 import { EVENT_TYPES } from "../../loaders/sample/events.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
+import { loadTelegram } from "../../loaders/telegram/index.ts";
 import { tinySample } from "../util/sample.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
@@ -171,5 +172,32 @@ describe("generateSample", () => {
        where c.payload->>'$.name' in (select slack_group from seeds.company_mapping)`,
     );
     expect(channels).toEqual({ n: 6 });
+  });
+
+  it("writes Telegram company groups in 2024 whose authors are seed users, but for one outsider per chat", async () => {
+    const { dir, manifest } = await tinySample();
+    const db = await tempDatabase();
+    await loadSeeds(db, repo);
+    await loadTelegram(db, [join(dir, "telegram")], { threads: 0 });
+    expect(await queryRows(db, "select count(*)::int as n from raw.quarantine")).toEqual([{ n: 0 }]);
+    const groups = manifest.telegram.groups;
+    const rows = await queryRows(
+      db,
+      `with m as (
+         select payload->>'$.chat_name' as chat, payload->>'$.type' as type, payload->>'$.author' as author,
+                (payload->>'$.sent_at')::timestamptz as sent_at
+         from raw.telegram_messages
+         where (payload->>'$.chat_name') in (select telegram_group from seeds.company_mapping)
+       )
+       select count(*) filter (type = 'regular')::int as messages,
+              count(*) filter (type = 'service')::int as service,
+              count(*) filter (type = 'regular' and year(sent_at) <> 2024)::int as outside_2024,
+              list_sort(list(distinct author) filter (type = 'regular' and author not in (select telegram_name from seeds.users where telegram_name is not null))) as unmapped
+       from m`,
+    );
+    expect(rows).toEqual([{ messages: groups.messages, service: groups.service, outside_2024: 0, unmapped: [...groups.unmappedAuthors].sort() }]);
+    expect(groups.chats.map((c) => c.name)).toEqual([
+      "Earshot Beta Community", "Earshot × Northwind", "Earshot × Kestrel Health", "Orbit ↔ Earshot", "Halcyon Bank pilot", "Tidewater Studios + Earshot",
+    ]);
   });
 });
