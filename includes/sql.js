@@ -1,0 +1,32 @@
+// Small, pure helpers that return SQL fragments. Each says how it treats NULL.
+
+// A SQL list literal of strings: ('a', 'b'). No NULLs expected.
+function stringList(values) {
+  return `(${values.map((v) => `'${String(v).replace(/'/g, "''")}'`).join(", ")})`;
+}
+
+// A stable text key from several columns: md5 of the values joined by '|'. A NULL part is
+// written as '∅', so (NULL, 'a') and ('', 'a') get different keys.
+function surrogateKey(columns) {
+  return `md5(concat_ws('|', ${columns.map((c) => `coalesce(cast(${c} as varchar), '∅')`).join(", ")}))`;
+}
+
+// The codes whose condition is true, as a VARCHAR[] (empty when none). A NULL condition counts
+// as false, so each condition must test for NULL itself where NULL is an error.
+function validationErrors(checks) {
+  const items = Object.entries(checks).map(([code, condition]) => `case when ${condition} then '${code}' end`);
+  return `list_filter([${items.join(", ")}]::varchar[], code -> code is not null)`;
+}
+
+// An ISO-8601 text timestamp (any offset) as a UTC TIMESTAMP; NULL when it does not parse.
+function utcTimestamp(text) {
+  return `timezone('UTC', try_cast(${text} as timestamptz))`;
+}
+
+// Dataform-style incremental filter on a landing timestamp: rows loaded after the newest row
+// already in this table. NULL-safe on the first incremental run of an empty table.
+function loadedSince(self, column = "_loaded_at") {
+  return `${column} > (select coalesce(max(${column}), '-infinity'::timestamptz) from ${self})`;
+}
+
+module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince };
