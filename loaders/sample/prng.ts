@@ -57,13 +57,18 @@ export function createPrng(seed: number | string): Prng {
     },
     hex: (length) => {
       let out = "";
-      while (out.length < length) out += Math.floor(next() * 4294967296).toString(16).padStart(8, "0");
-      return out.slice(0, length);
+      while (out.length < length) {
+        const word = Math.floor(next() * 4294967296);
+        out += HEX[word >>> 24]! + HEX[(word >>> 16) & 255]! + HEX[(word >>> 8) & 255]! + HEX[word & 255]!;
+      }
+      return out.length === length ? out : out.slice(0, length);
     },
     fork: (label) => createPrng(hashString(`${base}:${label}`)),
   };
   return prng;
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** FNV-1a, enough to turn a label into a seed. */
 function hashString(text: string): number {
