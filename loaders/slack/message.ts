@@ -28,8 +28,8 @@ export interface SlackMessage {
   type: "regular" | "service";
   author: string | null;
   author_id: string | null;
-  /** The posting bot's name (as Telegram gives its `via @bot`); null for people. */
-  via_bot: string | null;
+  /** Posted by a bot or an integration (Telegram's via_bot is instead the inline bot a person used). */
+  via_bot: boolean;
   sent_at: string;
   text: string;
   reply_to_message_id: string | null;
@@ -107,7 +107,7 @@ export function slackMessage(raw: unknown, context: SlackContext): SlackMessage 
     type: isServiceSubtype(subtype) ? "service" : "regular",
     author,
     author_id: userId ?? botId,
-    via_bot: isBot ? (author ?? botId ?? userId) : null,
+    via_bot: isBot,
     sent_at: sentAt,
     text,
     reply_to_message_id: threadTs && threadTs !== ts ? threadTs : null,

@@ -147,7 +147,7 @@ describe("generateSample", () => {
       db,
       `select count(*)::int as messages,
               count(*) filter (payload->>'$.type' = 'service')::int as service,
-              count(*) filter ((payload->>'$.via_bot') is not null and (payload->>'$.type') = 'regular')::int as bot,
+              count(*) filter ((payload->>'$.via_bot')::boolean and (payload->>'$.type') = 'regular')::int as bot,
               count(*) filter (payload->>'$.reply_to_message_id' is not null)::int as replies
        from raw.slack_messages`,
     );

@@ -69,7 +69,7 @@ describe("loadSlack on the real 2016 export", () => {
     ]);
   });
 
-  it("writes joins as service messages by the named user, and names the bot in via_bot", async () => {
+  it("writes joins as service messages by the named user, and bots as via_bot", async () => {
     const db = await tempDatabase();
     await loadSlack(db, archive);
     const [join] = await queryRows(db, message("_file = 'enrique/2016-01-14.json' and _line = 9"));
@@ -86,16 +86,16 @@ describe("loadSlack on the real 2016 export", () => {
     expect(
       await queryRows(
         db,
-        `select payload->>'$.type' as type, (payload->>'$.via_bot') is not null as by_bot, count(*)::int as n
+        `select payload->>'$.type' as type, (payload->>'$.via_bot')::boolean as via_bot, count(*)::int as n
          from raw.slack_messages group by all order by all`,
       ),
     ).toEqual([
-      { type: "regular", by_bot: false, n: 53 },
-      { type: "regular", by_bot: true, n: 94 },
-      { type: "service", by_bot: false, n: 11 },
+      { type: "regular", via_bot: false, n: 53 },
+      { type: "regular", via_bot: true, n: 94 },
+      { type: "service", via_bot: false, n: 11 },
     ]);
-    // The GitHub integration's bots post without a name; their bot id stands in for one.
-    expect(await queryRows(db, "select distinct payload->>'$.via_bot' as bot from raw.slack_messages where payload->>'$.via_bot' is not null order by 1")).toEqual([
+    // The GitHub integration's bots post without a name; their bot id stands in for author and author_id.
+    expect(await queryRows(db, "select distinct payload->>'$.author' as bot from raw.slack_messages where (payload->>'$.via_bot')::boolean order by 1")).toEqual([
       { bot: "B0JL6RASU" },
       { bot: "B0JL6UFSL" },
       { bot: "B0VJZKVHC" },
@@ -179,8 +179,8 @@ describe("loadSlack on other shapes of export", () => {
     expect(got[1]).toMatchObject({ reply_to_message_id: "1709290800.000100" });
     expect(got[2]).toMatchObject({ forwarded_from: "Anna Berg" });
     expect(got[3]).toMatchObject({ media_type: "photo", files: [{ id: "F1", mimetype: "image/png" }] });
-    expect(got[4]).toMatchObject({ via_bot: "Helper", author_id: "UB" });
-    expect(got[0]).toMatchObject({ via_bot: null });
+    expect(got[4]).toMatchObject({ via_bot: true, author: "Helper", author_id: "UB" });
+    expect(got[0]).toMatchObject({ via_bot: false });
   });
 
   it("quarantines a truncated day file whole and a non-message element alone, landing the rest", async () => {
