@@ -29,4 +29,18 @@ function loadedSince(self, column = "_loaded_at") {
   return `${column} > (select coalesce(max(${column}), '-infinity'::timestamptz) from ${self})`;
 }
 
-module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince };
+// The latest copy of each key in `relation`: the row with the greatest (_loaded_at, _file,
+// _line), so a later load wins and, within a file, the later line. Adds copies_in_batch, the
+// number of copies of the key in `relation`. Rows with a NULL key part group together.
+function latestCopies(relation, keys) {
+  const partition = keys.join(", ");
+  return `select * exclude (copy_rank) from (
+    select
+      *,
+      row_number() over (partition by ${partition} order by _loaded_at desc, _file desc, _line desc) as copy_rank,
+      count(*) over (partition by ${partition}) as copies_in_batch,
+    from ${relation}
+  ) where copy_rank = 1`;
+}
+
+module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince, latestCopies };

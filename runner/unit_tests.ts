@@ -88,17 +88,28 @@ async function runTest(
   return messages.length > 0 ? fail(...messages) : { name, fileName, successful: true, messages: [] };
 }
 
-/** Rows with every value as comparable text (JSON for nested values, `null` for NULL), sorted. */
+/**
+ * Rows with every value as comparable text (JSON for nested values, `null` for NULL), sorted.
+ * Numbers compare by value whatever their type, so an expected `1.0` (DECIMAL) equals a
+ * computed `1` (DOUBLE) and `1` (INTEGER) equals `1` (BIGINT).
+ */
 async function readRows(connection: DuckDBConnection, query: string): Promise<Row[]> {
   const reader = await connection.runAndReadAll(query);
-  const rows = reader.getRowObjectsJson().map((row) => {
+  const numeric = reader.columnTypes().map((t) => NUMERIC_TYPE.test(t.toString()));
+  const names = reader.columnNames().map((n) => n.toLowerCase());
+  const rows = reader.getRowsJson().map((values) => {
     const out: Row = {};
-    for (const [k, v] of Object.entries(row)) out[k.toLowerCase()] = v === null ? "null" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    values.forEach((v, i) => {
+      out[names[i]] =
+        v === null ? "null" : numeric[i] ? String(Number(v)) : typeof v === "object" ? JSON.stringify(v) : String(v);
+    });
     return out;
   });
   const key = (r: Row) => JSON.stringify(Object.keys(r).sort().map((k) => r[k]));
   return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
+
+const NUMERIC_TYPE = /^(DECIMAL|DOUBLE|FLOAT|REAL|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)\b/;
 
 /** The rows only one side has, for a message that shows what differs. */
 function diffRows(expected: Row[], actual: Row[]): string[] {
