@@ -8,6 +8,7 @@ import { EVENT_TYPES } from "../../loaders/sample/events.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
 import { loadTelegram } from "../../loaders/telegram/index.ts";
+import { duckform } from "../util/cli.ts";
 import { tinySample } from "../util/sample.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
@@ -200,4 +201,16 @@ describe("generateSample", () => {
       "Earshot Beta Community", "Earshot × Northwind", "Earshot × Kestrel Health", "Orbit ↔ Earshot", "Halcyon Bank pilot", "Tidewater Studios + Earshot",
     ]);
   });
+
+  it("runs as `duckform generate-sample --tiny --write-seeds`, writing the sample and the project's seeds", async () => {
+    const dir = tempDir();
+    const result = await duckform(["generate-sample", dir, "--tiny", "--write-seeds", join(dir, "seeds")]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^generate-sample: 78 event files, 412 lines \(400 valid events, 3 duplicates, 3 late, 2 malformed, 6 invalid, 1 blank\)/);
+    expect(readdirSync(join(dir, "seeds")).sort()).toEqual(["company_mapping.csv", "message_categories.csv", "podcast_episodes.csv", "seeds.yaml", "users.csv"]);
+    expect(readFileSync(join(dir, "seeds", "users.csv"), "utf8")).toBe(readFileSync(join(repo, "seeds", "users.csv"), "utf8"));
+    const bad = await duckform(["generate-sample", dir, "--events", "lots"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected a whole number ≥ 0, got "lots"');
+  }, 30_000);
 });

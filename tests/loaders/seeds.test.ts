@@ -2,10 +2,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { Database } from "../../runner/database.ts";
 import { UserError } from "../../runner/errors.ts";
 import { parseCsv } from "../../loaders/csv.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { sampleSeedFiles } from "../../loaders/sample/seedFiles.ts";
+import { duckform } from "../util/cli.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -111,4 +113,24 @@ describe("loadSeeds", () => {
       expect(readFileSync(join(repo, "seeds", name), "utf8"), name).toBe(text);
     }
   });
+
+  it("runs as `duckform seed`: a summary and exit 0, then a bad value's message without a stack and exit 1", async () => {
+    const dir = project({ "seeds.yaml": yaml, "people.csv": "id,name,joined,active\n1,Anna,2024-01-05,true\n" });
+    writeFileSync(join(dir, "dataform.json"), JSON.stringify({ defaultDatabase: "demo", defaultSchema: "main" }));
+    const ok = await duckform(["seed", "--project", dir]);
+    expect(ok).toMatchObject({ code: 0, stdout: "seed: 1 tables (seeds.people 1 rows)\n" });
+    expect(await queryRowsOf(join(dir, "demo.duckdb"), "select name from seeds.people")).toEqual([{ name: "Anna" }]);
+    writeFileSync(join(dir, "seeds", "people.csv"), "id,name,joined,active\nseven,Anna,2024-01-05,true\n");
+    const bad = await duckform(["seed", "--project", dir]);
+    expect(bad).toMatchObject({ code: 1, stderr: 'duckform: seeds/people.csv line 2, column id: "seven" is not a valid INTEGER\n' });
+  }, 30_000);
 });
+
+async function queryRowsOf(file: string, sql: string): Promise<Record<string, unknown>[]> {
+  const db = await Database.open(file, "demo");
+  try {
+    return await queryRows(db, sql);
+  } finally {
+    db.close();
+  }
+}

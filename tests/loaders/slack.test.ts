@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { UserError } from "../../runner/errors.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
 import { decodeSlackText } from "../../loaders/slack/text.ts";
+import { duckform } from "../util/cli.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
 const archive = fileURLToPath(new URL("../../../shared/fixtures/slack-export-viewer-testarchive.zip", import.meta.url));
@@ -218,4 +219,17 @@ describe("loadSlack on other shapes of export", () => {
     await expect(loadSlack(db, dir)).rejects.toThrow(/is not a Slack export/);
     await expect(loadSlack(db, join(dir, "missing.zip"))).rejects.toThrow(/does not exist/);
   });
+
+  it("runs as `duckform load slack`, printing what landed, then what it skipped", async () => {
+    const dir = writeExport({ "dataform.json": { defaultDatabase: "demo" } });
+    const first = await duckform(["load", "slack", archive, "--project", dir]);
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: "slack: 19 files (19 landed, 0 skipped, 0 refused); slack_users 4 rows, slack_channels 2 rows, slack_messages 158 rows; 0 quarantined\n",
+    });
+    const again = await duckform(["load", "slack", archive, "--project", dir]);
+    expect(again.stdout).toMatch(/^slack: 19 files \(0 landed, 19 skipped, 0 refused\)/);
+    const missing = await duckform(["load", "slack", join(dir, "nope.zip"), "--project", dir]);
+    expect(missing).toMatchObject({ code: 1, stderr: `duckform: Slack export ${join(dir, "nope.zip")} does not exist\n` });
+  }, 30_000);
 });
