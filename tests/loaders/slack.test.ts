@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unzipSync } from "fflate";
+import { strToU8, unzipSync, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../runner/errors.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
@@ -209,6 +209,29 @@ describe("loadSlack on other shapes of export", () => {
     expect(quarantine.slice(1)).toEqual([
       { _file: "general/2024-03-02.json", _line: 8, error: "message is not a JSON object" },
       { _file: "general/2024-03-02.json", _line: 9, error: "message has no ts" },
+    ]);
+  });
+
+  it("reads a zip whose export sits in one top folder, naming files from inside that folder", async () => {
+    const zip = join(tempDir(), "Acme Slack export Mar 1 2024.zip");
+    writeFileSync(
+      zip,
+      zipSync({
+        "Acme export/users.json": strToU8(JSON.stringify(users)),
+        "Acme export/channels.json": strToU8(JSON.stringify([{ id: "C1", name: "general" }])),
+        "Acme export/general/2024-03-01.json": strToU8(JSON.stringify([{ type: "message", user: "U1", text: "hi", ts: "1709290800.000100" }])),
+        "__MACOSX/Acme export/._users.json": strToU8("junk"),
+      }),
+    );
+    const db = await tempDatabase();
+    const results = await loadSlack(db, zip);
+    expect(results.map((r) => [r.table, r.fileName, r.path.endsWith(`.zip!/Acme export/${r.fileName}`)])).toEqual([
+      ["slack_users", "users.json", true],
+      ["slack_channels", "channels.json", true],
+      ["slack_messages", "general/2024-03-01.json", true],
+    ]);
+    expect(await queryRows(db, "select payload->>'$.author' as author, payload->>'$.chat_name' as chat from raw.slack_messages")).toEqual([
+      { author: "Anna", chat: "general" },
     ]);
   });
 
