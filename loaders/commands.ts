@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerNdjsonCommand } from "./ndjson-command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { loadSeeds } from "./seeds.ts";
@@ -15,6 +16,9 @@ import { DEFAULT_SAMPLE, TINY_SAMPLE, generateSample, writeSampleSeeds } from ".
 export function registerLoadCommands(program: Command): void {
   const load = program.command("load").description("Land raw files into the project's DuckDB database");
   void load;
+
+  // NDJSON (loaders/ndjson.ts)
+  registerNdjsonCommand(load);
 
   // Telegram (loaders/telegram/)
   registerTelegramCommand(load);

@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { openProjectDatabase } from "../runner/project.ts";
+import { loadNdjson } from "./ndjson.ts";
+import { loadSummary, startLoadProgress } from "./progress.ts";
+
+/** `duckform load ndjson <paths...> --table NAME [--replace]`. Exits 1 when any file was refused. */
+export function registerNdjsonCommand(load: Command): void {
+  load
+    .command("ndjson")
+    .description("Land NDJSON files (.ndjson, .jsonl, .json, and .gz) into raw.<table>; bad lines go to raw.quarantine")
+    .argument("<paths...>", "files, or directories searched recursively")
+    .requiredOption("--table <name>", "the table to land into, as raw.<name>")
+    .option("--replace", "replace the rows of a file whose content changed since it was landed")
+    .option("--project <dir>", "Dataform project directory", ".")
+    .option("--database <file>", "DuckDB database file (default: the project's)")
+    .action(async (paths: string[], options: { table: string; replace?: boolean; project: string; database?: string }) => {
+      const started = Date.now();
+      const db = await openProjectDatabase(options);
+      const progress = startLoadProgress("load ndjson");
+      try {
+        const results = await loadNdjson(db, paths, {
+          table: options.table,
+          replace: options.replace,
+          onProgress: (state) => progress.update(state),
+        });
+        progress.stop();
+        for (const result of results) {
+          if (result.status === "refused") console.error(`duckform: refused ${result.path}: ${result.error}`);
+        }
+        console.log(loadSummary("load ndjson", results, (Date.now() - started) / 1000));
+        if (results.some((r) => r.status === "refused")) process.exitCode = 1;
+      } finally {
+        progress.stop();
+        db.close();
+      }
+    });
+}

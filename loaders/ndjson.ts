@@ -1,0 +1,326 @@
+import { readdirSync, statSync } from "node:fs";
+import { basename, join, relative, resolve, sep } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Database } from "../runner/database.ts";
+import { UserError } from "../runner/errors.ts";
+import { quoteIdent, quoteLiteral } from "../runner/quote.ts";
+import type { LandResult } from "./land.ts";
+import {
+  RAW_SCHEMA,
+  decide,
+  deleteFileRows,
+  ensureLandingTables,
+  landedContent,
+  newLoadId,
+  rawTable,
+  writeLedger,
+} from "./ledger.ts";
+import { readLines } from "./lines.ts";
+import { LINE_DELIMITER, scanFile, type FileScan } from "./scan.ts";
+import { lineVerdictSql, payloadSql } from "./verdict.ts";
+
+export interface NdjsonOptions {
+  table: string;
+  replace?: boolean;
+  loadId?: string;
+  /**
+   * How lines reach DuckDB: "auto" lets DuckDB's CSV reader split the file when the scan
+   * shows it can do so exactly, else streams lines from Node; "stream" always streams.
+   */
+  reader?: "auto" | "stream";
+  onProgress?: (event: NdjsonProgress) => void;
+}
+
+/** Progress of a load, for a progress bar: files and bytes done so far, rows landed so far. */
+export interface NdjsonProgress {
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+  rows: number;
+  file?: string;
+}
+
+export interface NdjsonResult extends LandResult {
+  lines: number;
+  blankLines: number;
+  bytes: number;
+}
+
+/** One file to load and the name the ledger knows it by. */
+export interface NdjsonFile {
+  path: string;
+  fileName: string;
+  bytes: number;
+}
+
+const EXTENSIONS = /\.(ndjson|jsonl|json)(\.gz)?$/i;
+const STREAM_BATCH = 20_000;
+
+/**
+ * The files behind `paths`: a file as given (named by its base name), a directory searched
+ * recursively for .ndjson/.jsonl/.json(.gz) files (named by their path inside it, so that
+ * `day1/events.ndjson` and `day2/events.ndjson` stay distinct in the ledger).
+ */
+export function listNdjsonFiles(paths: string[]): NdjsonFile[] {
+  const files: NdjsonFile[] = [];
+  for (const given of paths) {
+    const path = resolve(given);
+    let stats;
+    try {
+      stats = statSync(path);
+    } catch {
+      throw new UserError(`no such file or directory: ${given}`);
+    }
+    if (stats.isFile()) {
+      files.push({ path, fileName: basename(path), bytes: stats.size });
+      continue;
+    }
+    const found = (readdirSync(path, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
+      .filter((entry) => entry.isFile() && EXTENSIONS.test(entry.name))
+      .map((entry) => join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name))
+      .sort();
+    if (found.length === 0) throw new UserError(`${given} holds no .ndjson, .jsonl or .json files`);
+    for (const file of found) {
+      files.push({ path: file, fileName: relative(path, file).split(sep).join("/"), bytes: statSync(file).size });
+    }
+  }
+  return files;
+}
+
+/**
+ * Lands NDJSON files into `raw.<table>`, one row per line holding exactly one JSON object,
+ * every other non-blank line into `raw.quarantine` with the reason, and one ledger row per
+ * file. Each file is one transaction. Valid lines go from DuckDB's reader to the table
+ * without passing through JavaScript; Node only hashes and counts the file beforehand, and
+ * the counts are checked against what DuckDB landed before the transaction commits.
+ */
+export async function loadNdjson(db: Database, paths: string[], options: NdjsonOptions): Promise<NdjsonResult[]> {
+  rawTable(options.table);
+  const files = listNdjsonFiles(paths);
+  const loadId = options.loadId ?? newLoadId();
+  const progress: NdjsonProgress = {
+    files: 0,
+    totalFiles: files.length,
+    bytes: 0,
+    totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    rows: 0,
+  };
+  const results: NdjsonResult[] = [];
+  await db.withConnection(async (connection) => {
+    await ensureLandingTables(connection, options.table);
+    for (const file of files) {
+      const bytesBefore = progress.bytes;
+      progress.file = file.fileName;
+      const scan = await scanFile(file.path, (bytes) => {
+        // The scan reads the file once; landing is the second half of its share of the bar.
+        progress.bytes = bytesBefore + bytes / 2;
+        options.onProgress?.(progress);
+      });
+      const result = await landFileWithFallback(connection, file, scan, { ...options, loadId });
+      results.push(result);
+      progress.files++;
+      progress.bytes = bytesBefore + file.bytes;
+      progress.rows += result.rowsLanded;
+      options.onProgress?.(progress);
+    }
+  });
+  return results;
+}
+
+type FileOptions = NdjsonOptions & { loadId: string };
+
+async function landFileWithFallback(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  scan: FileScan,
+  options: FileOptions,
+): Promise<NdjsonResult> {
+  const useCsv = (options.reader ?? "auto") === "auto" && !scan.sqlBlocker;
+  if (!useCsv) return landFile(connection, file, scan, options, "stream");
+  try {
+    return await landFile(connection, file, scan, options, "csv");
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    // The CSV reader refused something the scan did not foresee; streaming is slower but exact.
+    return landFile(connection, file, scan, options, "stream");
+  }
+}
+
+interface Counts {
+  landed: number;
+  quarantined: number;
+}
+
+/** Lands one file in one transaction, or records why it was skipped or refused. */
+async function landFile(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  scan: FileScan,
+  options: FileOptions,
+  reader: "csv" | "stream",
+): Promise<NdjsonResult> {
+  const { table, loadId } = options;
+  const base = {
+    fileName: file.fileName,
+    path: file.path,
+    rowsLanded: 0,
+    rowsQuarantined: 0,
+    lines: scan.lines,
+    blankLines: scan.blankLines,
+    bytes: scan.bytes,
+  };
+  const ledgerEntry = (result: NdjsonResult) => ({
+    ...result,
+    sha256: scan.sha256,
+    status: result.status,
+  });
+  await connection.run("begin transaction");
+  try {
+    const decision = decide(table, file.fileName, scan.sha256, await landedContent(connection, table), options.replace ?? false);
+    let result: NdjsonResult;
+    if (decision.status === "skipped" || decision.status === "refused") {
+      result = { ...base, status: decision.status, ...(decision.status === "refused" ? { error: decision.error } : {}) };
+    } else {
+      if (decision.status === "replaced") await deleteFileRows(connection, table, file.fileName);
+      const counts =
+        reader === "csv"
+          ? await landByCsv(connection, file, scan, options)
+          : await landByStream(connection, file, scan, options);
+      result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
+    }
+    await writeLedger(connection, table, loadId, [ledgerEntry(result)]);
+    await connection.run("commit");
+    return result;
+  } catch (error) {
+    await connection.run("rollback").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Moves the judged lines of `sourceSql` (columns n, line, pre_error) into the table or the quarantine. */
+function moveSql(which: "table" | "quarantine", sourceSql: string, file: NdjsonFile, options: FileOptions): string {
+  const judged = `(
+    select n, line, case when pre_error is not null then pre_error else ${lineVerdictSql("line")} end as verdict
+    from ${sourceSql}
+  )`;
+  const name = quoteLiteral(file.fileName);
+  const load = quoteLiteral(options.loadId);
+  if (which === "table") {
+    return `insert into ${rawTable(options.table)} (payload, _file, _line, _load_id, _loaded_at)
+      select ${payloadSql("line")}, ${name}, n, ${load}, current_timestamp from ${judged} where verdict is null`;
+  }
+  return `insert into ${quoteIdent(RAW_SCHEMA)}.quarantine
+    select ${quoteLiteral(options.table)}, ${name}, n, line, verdict, ${load}, current_timestamp
+    from ${judged} where verdict <> 'blank'`;
+}
+
+/**
+ * The fast path: DuckDB's CSV reader, told that a field never ends before the line does,
+ * yields each physical line as one value, numbered `with ordinality`. Lines that fail go
+ * to the quarantine in a second pass, run only when the counts say there are such lines.
+ */
+async function landByCsv(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  scan: FileScan,
+  options: FileOptions,
+): Promise<Counts> {
+  const readerSql = `(select ordinality as n, line, null::varchar as pre_error from read_csv(${quoteLiteral(file.path)},
+    columns = {'line': 'VARCHAR'}, delim = ${quoteLiteral(LINE_DELIMITER)}, quote = '', escape = '',
+    header = false, auto_detect = false, strict_mode = false,
+    new_line = ${quoteLiteral(scan.hasCrLf ? "\\r\\n" : "\\n")},
+    max_line_size = ${Math.max(2 * 1024 * 1024, scan.longestLine + 1024)}) with ordinality)`;
+  const landed = (await connection.run(moveSql("table", readerSql, file, options))).rowsChanged;
+  const expectedBad = scan.lines - scan.blankLines - landed;
+  if (expectedBad < 0) {
+    throw new Error(`${file.fileName}: DuckDB landed ${landed} rows but the file has ${scan.lines - scan.blankLines} non-blank lines`);
+  }
+  const quarantined = expectedBad > 0 ? (await connection.run(moveSql("quarantine", readerSql, file, options))).rowsChanged : 0;
+  await checkCounts(connection, file, scan, options, { landed, quarantined }, scan.blankLines);
+  return { landed, quarantined };
+}
+
+/**
+ * The exact path, for files the CSV reader would split wrongly (a lone CR, invalid UTF-8):
+ * Node splits lines on LF and stages them in batches; the same SQL judges and moves them.
+ */
+async function landByStream(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  scan: FileScan,
+  options: FileOptions,
+): Promise<Counts> {
+  const stageName = "duckform_ndjson_stage";
+  const stage = quoteIdent(stageName);
+  await connection.run(`create or replace temp table ${stage} (n bigint, line varchar, pre_error varchar)`);
+  const counts = { landed: 0, quarantined: 0 };
+  let blank = 0;
+  let lines = 0;
+  try {
+    for await (const batch of readLines(file.path, STREAM_BATCH)) {
+      const appender = await connection.createAppender(stageName, null, "temp");
+      try {
+        for (const line of batch) {
+          appender.appendBigInt(BigInt(line.n));
+          appender.appendVarchar(line.text);
+          if (line.error === undefined) appender.appendNull();
+          else appender.appendVarchar(line.error);
+          appender.endRow();
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      lines = batch[batch.length - 1].n;
+      const source = `(select n, line, pre_error from ${stage})`;
+      counts.landed += (await connection.run(moveSql("table", source, file, options))).rowsChanged;
+      counts.quarantined += (await connection.run(moveSql("quarantine", source, file, options))).rowsChanged;
+      const reader = await connection.runAndReadAll(
+        `select count(*) from ${stage} where pre_error is null and ${lineVerdictSql("line")} = 'blank'`,
+      );
+      blank += Number(reader.getRows()[0][0]);
+      await connection.run(`delete from ${stage}`);
+    }
+  } finally {
+    await connection.run(`drop table if exists ${stage}`);
+  }
+  if (lines !== scan.lines) {
+    throw new Error(`${file.fileName}: read ${lines} lines but the scan counted ${scan.lines}; the file changed while loading?`);
+  }
+  await checkCounts(connection, file, scan, options, counts, blank);
+  return counts;
+}
+
+/**
+ * Nothing is dropped: landed + quarantined + blank must equal the lines Node counted, with
+ * DuckDB's blank count equal to Node's, and the highest line number landed or quarantined
+ * must be the last non-blank line — a reader that merged or split lines would shift it.
+ */
+async function checkCounts(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  scan: FileScan,
+  options: FileOptions,
+  counts: Counts,
+  blank: number,
+): Promise<void> {
+  const problems: string[] = [];
+  if (counts.landed + counts.quarantined + blank !== scan.lines) {
+    problems.push(`${counts.landed} landed + ${counts.quarantined} quarantined + ${blank} blank ≠ ${scan.lines} lines`);
+  }
+  if (blank !== scan.blankLines) problems.push(`DuckDB saw ${blank} blank lines, Node ${scan.blankLines}`);
+  const filter = `_file = ${quoteLiteral(file.fileName)} and _load_id = ${quoteLiteral(options.loadId)}`;
+  const reader = await connection.runAndReadAll(`select greatest(
+    (select coalesce(max(_line), 0) from ${rawTable(options.table)} where ${filter}),
+    (select coalesce(max(_line), 0) from ${quoteIdent(RAW_SCHEMA)}.quarantine
+      where source_table = ${quoteLiteral(options.table)} and ${filter}))`);
+  const lastLine = Number(reader.getRows()[0][0]);
+  if (lastLine !== scan.lastNonBlankLine) {
+    problems.push(`the last line landed is ${lastLine}, the last non-blank line ${scan.lastNonBlankLine}`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`${file.fileName}: line accounting failed, nothing landed from it: ${problems.join("; ")}`);
+  }
+}
+
