@@ -110,7 +110,7 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
   const prng = createPrng(options.seed).fork("events");
   const plant = createPrng(options.seed).fork("plant");
   const quotas = shareOut(options.events, periods.map((p, i) => ((p.end - p.start) / DAY) * (1 + (1.5 * i) / periods.length)));
-  const world = new ActivityModel(prng);
+  const world = activityModel(prng);
   mkdirSync(dir, { recursive: true });
 
   // Which periods lend a late event or a duplicate to a later file, and which get a bad line.
@@ -294,113 +294,42 @@ function iso(ms: number): string {
   return `${isoPrefix}${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}:${sec < 10 ? "0" : ""}${sec}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
 }
 
+interface Listener {
+  person: Person;
+  from: number;
+  until: number;
+  platform: string;
+  /** How long after a release this person updates the app. */
+  lag: number;
+}
+
+type ActivityModel = ReturnType<typeof activityModel>;
+
 /** Who listens when: sign-ups, churn, plans and monthly credits, platform and app version. */
-class ActivityModel {
-  private readonly users: { person: Person; from: number; until: number; platform: string; lag: number }[];
-  private readonly credits = new Map<string, number>();
-  private readonly unlocked = new Set<string>();
+function activityModel(prng: Prng) {
+  const listeners: Listener[] = people().map((person) => {
+    const from = Date.parse(`${person.signupDate}T00:00:00Z`);
+    // A quarter never churn; the rest stay for an exponentially distributed number of days.
+    const stay = prng.chance(0.25) ? Infinity : -Math.log(1 - prng.next()) * 200 * DAY;
+    return { person, from, until: from + stay, platform: prng.weighted(["ios", "android", "web"], [5, 4, 1]), lag: prng.int(0, 40) * DAY };
+  });
+  const credits = new Map<string, number>();
+  const unlocked = new Set<string>();
 
-  constructor(private readonly prng: Prng) {
-    this.users = people().map((person) => {
-      const from = Date.parse(`${person.signupDate}T00:00:00Z`);
-      // A quarter never churn; the rest stay for an exponentially distributed number of days.
-      const stay = prng.chance(0.25) ? Infinity : -Math.log(1 - prng.next()) * 200 * DAY;
-      return { person, from, until: from + stay, platform: prng.weighted(["ios", "android", "web"], [5, 4, 1]), lag: prng.int(0, 40) * DAY };
-    });
-  }
-
-  /** Exactly `quota` valid events in `period`, in listening sessions. */
-  generate(period: Period, quota: number): EventRecord[] {
-    const active = this.users.filter((u) => u.from < period.end && u.until > period.start);
-    const weights = active.map((u) => u.person.activity);
-    const published = episodes().filter((e) => publishedAt(e) < period.end);
-    const out: EventRecord[] = [];
-    if (active.length === 0 || published.length === 0) {
-      while (out.length < quota) out.push(this.standalone(period.start + this.prng.int(0, (period.end - period.start) / 1000 - 1) * 1000));
-      return out;
-    }
-    const cumulative = cumulate(weights);
-    // Newer episodes are likelier to be played; their age is taken at the middle of the period.
-    const middle = (period.start + period.end) / 2;
-    const byRecency = cumulate(published.map((e) => 1 / (1 + Math.max(0, middle - publishedAt(e)) / (28 * DAY))));
-    while (out.length < quota) {
-      const user = active[pickIndex(cumulative, this.prng.next())]!;
-      const start = Math.max(period.start, user.from) + this.prng.int(0, Math.max(0, (period.end - Math.max(period.start, user.from)) / 1000 - 7200)) * 1000;
-      const episode = published[pickIndex(byRecency, this.prng.next())]!;
-      for (const event of this.session(user, episode, start)) {
-        if (out.length < quota) out.push(event);
-      }
-    }
-    return out;
-  }
-
-  /** One valid play event at `at`, for the planted lines and periods without listeners. */
-  standalone(at: number, receivedAt = at + 2000): EventRecord {
-    const user = this.prng.pick(this.users);
-    const episode = this.prng.pick(episodes().filter((e) => e.episodeId <= "ep_0004"));
-    return this.event(user, episode, "play", at, { position_seconds: 0, credits_used: 0 }, `s_${this.prng.hex(12)}`, receivedAt);
-  }
-
-  private session(user: ActivityModel["users"][number], episode: Episode, start: number): EventRecord[] {
-    const prng = this.prng;
-    const sessionId = `s_${prng.hex(12)}`;
-    const events: EventRecord[] = [];
-    let t = start;
-    if (prng.chance(0.15)) {
-      events.push(this.event(user, episode, "download", t, {}, sessionId));
-      t += prng.int(5, 3600) * 1000;
-    }
-    let creditsUsed = 0;
-    const key = `${user.person.userId}:${episode.episodeId}`;
-    if (episode.isPremium && !this.unlocked.has(key)) {
-      const month = `${user.person.userId}:${iso(t).slice(0, 7)}`;
-      const used = this.credits.get(month) ?? 0;
-      const limit = CREDIT_LIMITS[user.person.plan];
-      if (used + episode.creditsCost > limit) {
-        events.push(this.event(user, episode, "credit_limit_hit", t, { credits_used: used, credit_limit: limit }, sessionId));
-        return events;
-      }
-      this.credits.set(month, used + episode.creditsCost);
-      this.unlocked.add(key);
-      creditsUsed = episode.creditsCost;
-    }
-    let position = prng.chance(0.3) ? prng.int(0, Math.floor(episode.durationSeconds * 0.8)) : 0;
-    events.push(this.event(user, episode, "play", t, { position_seconds: position, credits_used: creditsUsed }, sessionId));
-    for (let pauses = prng.int(0, 2); ; pauses--) {
-      const left = episode.durationSeconds - position;
-      const listened = pauses > 0 || prng.chance(0.45) ? Math.min(left, prng.int(30, Math.max(60, Math.floor(left * 0.7)))) : left;
-      position += listened;
-      t += listened * 1000;
-      if (position >= episode.durationSeconds) {
-        events.push(this.event(user, episode, "complete", t, { position_seconds: position, duration_seconds: listened }, sessionId));
-        break;
-      }
-      events.push(this.event(user, episode, "pause", t, { position_seconds: position, duration_seconds: listened }, sessionId));
-      if (pauses <= 0) break;
-      t += prng.int(10, 900) * 1000;
-      events.push(this.event(user, episode, "play", t, { position_seconds: position, credits_used: 0 }, sessionId));
-    }
-    if (prng.chance(0.06)) {
-      t += prng.int(5, 120) * 1000;
-      events.push(this.event(user, episode, "share", t, { share_target: prng.pick(["copy_link", "whatsapp", "telegram", "slack", "email"]) }, sessionId));
-    }
-    return events;
-  }
-
-  private event(
-    user: ActivityModel["users"][number],
+  const event = (
+    user: Listener,
     episode: Episode,
     type: (typeof EVENT_TYPES)[number],
     at: number,
     fields: EventRecord,
     sessionId: string,
-    receivedAt = at + this.prng.int(200, 20_000),
-  ): EventRecord {
+    receivedAt = at + prng.int(200, 20_000),
+  ): EventRecord => {
     const record: EventRecord = {
-      event_id: uuid(this.prng),
+      event_id: uuid(prng),
       user_id: user.person.userId,
       event_type: type,
-      occurred_at: this.prng.chance(0.03) ? withOffset(at, this.prng.pick([120, 330, -300, 60])) : iso(at),
+      occurred_at: prng.chance(0.03) ? withOffset(at, prng.pick([120, 330, -300, 60])) : iso(at),
       received_at: iso(receivedAt),
       session_id: sessionId,
       episode_id: episode.episodeId,
@@ -410,7 +339,88 @@ class ActivityModel {
     };
     record[RECEIVED] = receivedAt;
     return record;
-  }
+  };
+
+  /** One listening session: maybe a download, a credit check, plays and pauses, maybe a share. */
+  const session = (user: Listener, episode: Episode, start: number): EventRecord[] => {
+    const sessionId = `s_${prng.hex(12)}`;
+    const events: EventRecord[] = [];
+    let t = start;
+    if (prng.chance(0.15)) {
+      events.push(event(user, episode, "download", t, {}, sessionId));
+      t += prng.int(5, 3600) * 1000;
+    }
+    let creditsUsed = 0;
+    const key = `${user.person.userId}:${episode.episodeId}`;
+    if (episode.isPremium && !unlocked.has(key)) {
+      const month = `${user.person.userId}:${iso(t).slice(0, 7)}`;
+      const used = credits.get(month) ?? 0;
+      const limit = CREDIT_LIMITS[user.person.plan];
+      if (used + episode.creditsCost > limit) {
+        events.push(event(user, episode, "credit_limit_hit", t, { credits_used: used, credit_limit: limit }, sessionId));
+        return events;
+      }
+      credits.set(month, used + episode.creditsCost);
+      unlocked.add(key);
+      creditsUsed = episode.creditsCost;
+    }
+    let position = prng.chance(0.3) ? prng.int(0, Math.floor(episode.durationSeconds * 0.8)) : 0;
+    events.push(event(user, episode, "play", t, { position_seconds: position, credits_used: creditsUsed }, sessionId));
+    for (let pauses = prng.int(0, 2); ; pauses--) {
+      const left = episode.durationSeconds - position;
+      const listened = pauses > 0 || prng.chance(0.45) ? Math.min(left, prng.int(30, Math.max(60, Math.floor(left * 0.7)))) : left;
+      position += listened;
+      t += listened * 1000;
+      if (position >= episode.durationSeconds) {
+        events.push(event(user, episode, "complete", t, { position_seconds: position, duration_seconds: listened }, sessionId));
+        break;
+      }
+      events.push(event(user, episode, "pause", t, { position_seconds: position, duration_seconds: listened }, sessionId));
+      if (pauses <= 0) break;
+      t += prng.int(10, 900) * 1000;
+      events.push(event(user, episode, "play", t, { position_seconds: position, credits_used: 0 }, sessionId));
+    }
+    if (prng.chance(0.06)) {
+      t += prng.int(5, 120) * 1000;
+      events.push(event(user, episode, "share", t, { share_target: prng.pick(["copy_link", "whatsapp", "telegram", "slack", "email"]) }, sessionId));
+    }
+    return events;
+  };
+
+  /** One valid play event at `at`, for the planted lines and periods without listeners. */
+  const standalone = (at: number, receivedAt = at + 2000): EventRecord => {
+    const user = prng.pick(listeners);
+    const episode = prng.pick(episodes().filter((e) => e.episodeId <= "ep_0004"));
+    return event(user, episode, "play", at, { position_seconds: 0, credits_used: 0 }, `s_${prng.hex(12)}`, receivedAt);
+  };
+
+  /** Exactly `quota` valid events in `period`, in listening sessions. */
+  const generate = (period: Period, quota: number): EventRecord[] => {
+    const active = listeners.filter((u) => u.from < period.end && u.until > period.start);
+    const published = episodes().filter((e) => publishedAt(e) < period.end);
+    const out: EventRecord[] = [];
+    if (active.length === 0 || published.length === 0) {
+      while (out.length < quota) out.push(standalone(period.start + prng.int(0, (period.end - period.start) / 1000 - 1) * 1000));
+      return out;
+    }
+    const byActivity = cumulate(active.map((u) => u.person.activity));
+    // Newer episodes are likelier to be played; their age is taken at the middle of the period.
+    const middle = (period.start + period.end) / 2;
+    const byRecency = cumulate(published.map((e) => 1 / (1 + Math.max(0, middle - publishedAt(e)) / (28 * DAY))));
+    while (out.length < quota) {
+      const user = active[pickIndex(byActivity, prng.next())]!;
+      const from = Math.max(period.start, user.from);
+      // Sessions start early enough to end inside the period (at most ~3 h with a download before).
+      const start = from + prng.int(0, Math.max(0, (period.end - from) / 1000 - 4 * 3600)) * 1000;
+      const episode = published[pickIndex(byRecency, prng.next())]!;
+      for (const e of session(user, episode, start)) {
+        if (out.length < quota) out.push(e);
+      }
+    }
+    return out;
+  };
+
+  return { generate, standalone };
 }
 
 const releases: [number, string][] = [
