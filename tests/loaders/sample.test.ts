@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { TINY_SAMPLE, generateSample } from "../../loaders/sample.ts";
 import { EVENT_TYPES } from "../../loaders/sample/events.ts";
+import { loadNdjson } from "../../loaders/ndjson.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
 import { loadTelegram } from "../../loaders/telegram/index.ts";
@@ -136,6 +137,21 @@ describe("generateSample", () => {
     const byType = Object.fromEntries(EVENT_TYPES.map((t) => [t, valid.filter((v) => v.event_type === t).length]));
     expect(byType).toEqual(e.validByType);
     expect(byType.play).toBeGreaterThan(0);
+  });
+
+  it("lands through `load ndjson` as the manifest says: objects land, broken lines are quarantined where it put them", async () => {
+    const { dir, manifest } = await tinySample();
+    const e = manifest.events;
+    const db = await tempDatabase();
+    const results = await loadNdjson(db, [join(dir, "events")], { table: "events" });
+    expect(results).toHaveLength(78);
+    expect(results.reduce((n, r) => n + r.blankLines, 0)).toBe(e.blank.length);
+    expect(await queryRows(db, "select count(*)::int as n, count(distinct payload->>'$.event_id')::int as ids from raw.events")).toEqual([
+      { n: e.jsonObjects, ids: e.validEvents + e.invalid.filter((i) => i.eventId !== null).length },
+    ]);
+    expect(await queryRows(db, "select _file, _line from raw.quarantine order by _file, _line")).toEqual(
+      e.malformed.map((m) => ({ _file: m.file, _line: m.line })).sort((a, b) => a._file.localeCompare(b._file) || a._line - b._line),
+    );
   });
 
   it("writes a Slack export that lands as the manifest says, its people the seed users plus three guests", async () => {
