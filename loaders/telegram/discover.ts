@@ -61,7 +61,13 @@ async function walk(root: string, dir: string, found: ExportSource[]): Promise<v
     return;
   }
   const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(naturalCompare);
-  for (const name of subdirs) await walk(root, join(dir, name), found);
+  // Thousands of chat folders: list them concurrently, then keep their sorted order.
+  const below = await Promise.all(subdirs.map(async (name) => {
+    const inner: ExportSource[] = [];
+    await walk(root, join(dir, name), inner);
+    return inner;
+  }));
+  for (const inner of below) found.push(...inner);
 }
 
 function exportFile(root: string, path: string): ExportFile {

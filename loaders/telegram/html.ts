@@ -1,5 +1,5 @@
-import { load } from "cheerio";
-import type { AnyNode, Element } from "domhandler";
+import { load } from "cheerio/slim";
+import type { AnyNode, Element, ParentNode } from "domhandler";
 import type { SourceRecord } from "../land.ts";
 import { parseTitleDate } from "./date.ts";
 import { messageJson, type TelegramReaction } from "./message.ts";
@@ -42,10 +42,13 @@ class Unparseable extends Error {}
  * Pure: no I/O, the same input always gives the same records.
  */
 export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage {
-  const $ = load(html, PARSE_OPTIONS, false);
-  const header = $("div.page_header div.text.bold").first();
-  const chatName = header.length ? textOf(header[0]!).trim() || null : null;
-  const history = $("div.history").first()[0];
+  // The page is a fixed skeleton, html > body > div.page_wrap > (div.page_header, div.page_body >
+  // div.history); walking to the two elements needed is much cheaper than running selectors.
+  const root = load(html, PARSE_OPTIONS, false).root()[0]!;
+  const header = findTag(root, (el) => hasClass(el, "page_header"), "history");
+  const title = header && findTag(header, (el) => hasClass(el, "text") && hasClass(el, "bold"));
+  const chatName = title ? textOf(title).trim() || null : null;
+  const history = findTag(root, (el) => hasClass(el, "history"), "page_header");
   const records: SourceRecord[] = [];
   if (!history) return { chatName, records };
 
@@ -272,7 +275,12 @@ export function textOf(el: Element): string {
 function hasClass(el: Element, cls: string): boolean {
   const value = el.attribs.class;
   if (!value) return false;
-  return value === cls || ` ${value} `.includes(` ${cls} `);
+  // A whole-token search without building strings: this runs for every child of every message.
+  for (let at = value.indexOf(cls); at >= 0; at = value.indexOf(cls, at + 1)) {
+    const end = at + cls.length;
+    if ((at === 0 || value.charCodeAt(at - 1) === 32) && (end === value.length || value.charCodeAt(end) === 32)) return true;
+  }
+  return false;
 }
 
 function childWithClass(el: Element, cls: string): Element | undefined {
@@ -285,11 +293,13 @@ function childWithClasses(el: Element, first: string, second: string): Element |
   return undefined;
 }
 
-function findTag(el: Element, test: (el: Element) => boolean): Element | undefined {
+/** The first descendant, depth first, that passes `test`, not looking inside elements of class `skip`. */
+function findTag(el: ParentNode, test: (el: Element) => boolean, skip?: string): Element | undefined {
   for (const child of el.children as AnyNode[]) {
     if (child.type !== "tag") continue;
     if (test(child)) return child;
-    const inner = findTag(child, test);
+    if (skip && hasClass(child, skip)) continue;
+    const inner = findTag(child, test, skip);
     if (inner) return inner;
   }
   return undefined;

@@ -2,7 +2,7 @@ import type { Database } from "../../runner/database.ts";
 import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
 import { newLoadId } from "../ledger.ts";
 import { discoverExports } from "./discover.ts";
-import { defaultThreads, parseInWorkers } from "./pool.ts";
+import { ParsePool } from "./pool.ts";
 import { timezoneConverter } from "./timezone.ts";
 
 export { generateTelegramExport } from "./generate.ts";
@@ -33,6 +33,20 @@ const BATCH_RECORDS = 20_000;
  */
 export async function loadTelegram(db: Database, dirs: string[], options: TelegramLoadOptions = {}): Promise<TelegramLoadSummary> {
   timezoneConverter(options.timezone); // a bad --timezone fails here, before any worker starts
+  const pool = await ParsePool.open(options.threads);
+  try {
+    return await discoverParseAndLand(db, dirs, options, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function discoverParseAndLand(
+  db: Database,
+  dirs: string[],
+  options: TelegramLoadOptions,
+  pool: ParsePool,
+): Promise<TelegramLoadSummary> {
   const sources = await discoverExports(dirs);
   const loadId = options.loadId ?? newLoadId();
   const results: LandResult[] = [];
@@ -49,7 +63,7 @@ export async function loadTelegram(db: Database, dirs: string[], options: Telegr
     // Observed when awaited below; this keeps a failed batch from counting as unhandled meanwhile.
     landing.catch(() => undefined);
   };
-  const parsing = parseInWorkers(sources, options.timezone, options.threads ?? defaultThreads(), (documents) => {
+  const parsing = pool.parse(sources, options.timezone, (documents) => {
     pending.push(...documents);
     pendingRecords += documents.reduce((n, d) => n + d.records.length, 0);
     if (pendingRecords >= BATCH_RECORDS) flush();

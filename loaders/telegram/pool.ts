@@ -7,61 +7,83 @@ import type { SourceDocument } from "../land.ts";
 import type { ExportSource } from "./discover.ts";
 import { parseSource } from "./source.ts";
 
-/** One worker per core; 0 parses on the calling thread. */
-export function defaultThreads(): number {
-  return availableParallelism();
+// Sources in flight per worker, so that a worker never idles through the round trip for its next one.
+const IN_FLIGHT = 4;
+
+interface Answer {
+  index: number;
+  documents?: SourceDocument[];
+  error?: string;
 }
 
 /**
- * Parses sources on `threads` worker threads, handing each source's documents to
- * `onDocuments` as soon as they arrive (in completion order, not input order).
+ * Worker threads that parse sources (chat folders, result.json files). Open it early: a worker
+ * takes a few hundred milliseconds to load the parser, which can overlap finding the chats.
+ * With 0 threads it parses on the calling thread.
  */
-export async function parseInWorkers(
-  sources: ExportSource[],
-  timezone: string | undefined,
-  threads: number,
-  onDocuments: (documents: SourceDocument[]) => void,
-): Promise<void> {
-  if (threads <= 0 || sources.length === 0) {
-    for (const source of sources) onDocuments(await parseSource(source, timezone));
-    return;
+export class ParsePool {
+  // A worker that fails while idle (say, while loading) has its error kept for the next parse.
+  private failure: Error | undefined;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) worker.on("error", (error) => (this.failure ??= error));
   }
-  const pool: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      let settled = false;
-      const fail = (error: Error) => {
-        if (!settled) (settled = true), reject(error);
-      };
-      const feed = (worker: Worker) => {
-        if (next < sources.length) worker.postMessage({ index: next, source: sources[next++], timezone });
-      };
-      for (let i = 0; i < Math.min(threads, sources.length); i++) {
-        const worker = spawnWorker();
-        pool.push(worker);
-        worker.on("message", (answer: { index: number; documents?: SourceDocument[]; error?: string }) => {
-          if (answer.error !== undefined) return fail(new Error(`parsing ${describe(sources[answer.index]!)} failed in a worker: ${answer.error}`));
-          try {
-            onDocuments(answer.documents!);
-          } catch (error) {
-            return fail(error as Error);
-          }
-          if (++done === sources.length) {
-            settled = true;
-            resolve();
-          } else {
-            feed(worker);
-          }
-        });
-        worker.on("error", fail);
-        worker.on("exit", (code) => fail(new Error(`a parse worker exited with code ${code}`)));
-        feed(worker);
-      }
-    });
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+
+  static async open(threads = availableParallelism()): Promise<ParsePool> {
+    return new ParsePool(Array.from({ length: Math.max(0, threads) }, spawnWorker));
+  }
+
+  /** Parses every source, handing each one's documents to `onDocuments` in completion order. */
+  async parse(sources: ExportSource[], timezone: string | undefined, onDocuments: (documents: SourceDocument[]) => void): Promise<void> {
+    if (this.workers.length === 0) {
+      for (const source of sources) onDocuments(await parseSource(source, timezone));
+      return;
+    }
+    if (this.failure) throw this.failure;
+    if (sources.length === 0) return;
+    const listeners: (() => void)[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let next = 0;
+        let done = 0;
+        let settled = false;
+        const fail = (error: Error) => {
+          if (settled) return;
+          settled = true;
+          reject(error);
+        };
+        const feed = (worker: Worker) => {
+          if (next < sources.length) worker.postMessage({ index: next, source: sources[next++], timezone });
+        };
+        for (const worker of this.workers) {
+          const onMessage = (answer: Answer) => {
+            if (settled) return;
+            if (answer.error !== undefined) return fail(new Error(`parsing ${describe(sources[answer.index]!)} failed in a worker: ${answer.error}`));
+            try {
+              onDocuments(answer.documents!);
+            } catch (error) {
+              return fail(error as Error);
+            }
+            if (++done === sources.length) {
+              settled = true;
+              resolve();
+            } else {
+              feed(worker);
+            }
+          };
+          const onExit = (code: number) => fail(new Error(`a parse worker exited with code ${code}`));
+          worker.on("message", onMessage).on("error", fail).on("exit", onExit);
+          listeners.push(() => worker.off("message", onMessage).off("error", fail).off("exit", onExit));
+          for (let k = 0; k < IN_FLIGHT; k++) feed(worker);
+        }
+      });
+    } finally {
+      for (const remove of listeners) remove();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
@@ -78,7 +100,9 @@ function describe(source: ExportSource): string {
 function spawnWorker(): Worker {
   const entry = new URL("./worker.ts", import.meta.url).href;
   const code = `import(${JSON.stringify(tsxApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+  // A parse allocates a whole page's DOM and drops it; a larger young generation keeps most of
+  // that garbage out of the slower old-generation collections.
+  return new Worker(code, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
 }
 
 function tsxApi(): string {
