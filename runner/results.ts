@@ -17,7 +17,7 @@ export interface RunResults {
 }
 
 /** duckform's own tables live in this schema of the project's database. */
-export const META_SCHEMA = "duckform";
+export const META_SCHEMA = "duckform_meta";
 
 /** Creates the run-history and assertion-failure tables if they are missing. */
 export async function ensureMetaTables(connection: DuckDBConnection, catalog: string): Promise<void> {
@@ -34,7 +34,7 @@ export async function ensureMetaTables(connection: DuckDBConnection, catalog: st
     );`);
 }
 
-/** Appends one row per action to `duckform.run_history`, in one transaction. */
+/** Appends one row per action to `duckform_meta.run_history`, in one transaction. */
 export async function appendHistory(connection: DuckDBConnection, catalog: string, run: RunResults): Promise<void> {
   if (run.actions.length === 0) return;
   const appender = await connection.createAppender("run_history", META_SCHEMA, catalog);

@@ -33,7 +33,7 @@ export function assertCompiled(graph: CompiledGraph): void {
 
 /**
  * `duckform run`: compile, select, then execute on the project's DuckDB database, writing
- * run_results.json and appending to duckform.run_history. A dry run opens nothing for writing
+ * run_results.json and appending to duckform_meta.run_history. A dry run opens nothing for writing
  * and creates no file.
  */
 export async function runProject(projectDirArg: string, options: RunOptions = {}): Promise<RunResults> {

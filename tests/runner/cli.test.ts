@@ -49,7 +49,8 @@ describe("duckform CLI", () => {
   });
 
   it("test reports passing and failing unit tests with the differing columns and exits 1", () => {
-    const { code, stdout } = duckform("test", resolve(import.meta.dirname, "..", "fixtures", "unit_tests"));
+    const { code, stdout, stderr } = duckform("test", resolve(import.meta.dirname, "..", "fixtures", "unit_tests"));
+    expect(stderr).toBe("");
     expect(code).toBe(1);
     expect(stdout).toMatch(/Test passed: latest_plays_test/);
     expect(stdout).toMatch(/Test failed: latest_plays_wrong_test/);

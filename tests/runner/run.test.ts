@@ -44,7 +44,7 @@ describe("assertions", () => {
 
     const failures = await sqlRows(
       projectDatabase(dir),
-      `select assertion, row_json::varchar as row_json from duckform.assertion_failures
+      `select assertion, row_json::varchar as row_json from duckform_meta.assertion_failures
        where run_id = '${run.runId}' order by assertion, row_number`,
     );
     const rowConditions = failures.filter((f) => String(f.assertion).endsWith("rowConditions")).map((f) => JSON.parse(String(f.row_json)));
@@ -174,17 +174,17 @@ describe("dry run", () => {
        create table raw.ops_log (model varchar, step varchar); select 1`,
     );
     await runProject(dir);
-    const before = await sqlRows(projectDatabase(dir), "select (select count(*) from duckform.run_history) as h, (select count(*) from raw.ops_log) as o");
+    const before = await sqlRows(projectDatabase(dir), "select (select count(*) from duckform_meta.run_history) as h, (select count(*) from raw.ops_log) as o");
     const run = await runProject(dir, { dryRun: true });
     const merged = run.actions.find((a) => a.name.endsWith("merged"))!.sql!.join("\n");
     expect(merged).toMatch(/merge into "test-proj"\."analytics"\."merged" as dataform_dest/);
     expect(merged).toMatch(/incremental-pre/);
-    expect(await sqlRows(projectDatabase(dir), "select (select count(*) from duckform.run_history) as h, (select count(*) from raw.ops_log) as o")).toEqual(before);
+    expect(await sqlRows(projectDatabase(dir), "select (select count(*) from duckform_meta.run_history) as h, (select count(*) from raw.ops_log) as o")).toEqual(before);
   });
 });
 
 describe("results", () => {
-  it("writes run_results.json and appends the same to duckform.run_history", async () => {
+  it("writes run_results.json and appends the same to duckform_meta.run_history", async () => {
     const dir = copyFixture("failures");
     const run = await runProject(dir, { vars: { break: "1" } });
     const file = JSON.parse(readFileSync(join(dir, "run_results.json"), "utf8"));
@@ -197,7 +197,7 @@ describe("results", () => {
     });
     const history = await sqlRows(
       projectDatabase(dir),
-      `select status, count(*) as n from duckform.run_history where run_id = '${run.runId}' group by status order by status`,
+      `select status, count(*) as n from duckform_meta.run_history where run_id = '${run.runId}' group by status order by status`,
     );
     expect(history).toEqual([
       { status: "failed", n: 2 },
