@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { openProjectDatabase } from "../../runner/project.ts";
+import { loadSummary, startLoadProgress } from "../progress.ts";
 import { loadSlack, type SlackLandResult } from "./load.ts";
 
-/** `duckform load slack <export-dir-or-zip>…` */
+/** `duckform load slack <export-dir-or-zip>…`. Exits 1 when any file was refused. */
 export function registerSlackCommand(load: Command): void {
   load
     .command("slack")
@@ -12,29 +13,29 @@ export function registerSlackCommand(load: Command): void {
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .option("--replace", "replace files whose content changed since they were landed")
     .action(async (exports: string[], options: { project: string; database?: string; replace?: boolean }) => {
+      const started = Date.now();
       const db = await openProjectDatabase(options);
+      const progress = startLoadProgress("load slack");
       try {
         const results: SlackLandResult[] = [];
-        for (const path of exports) results.push(...(await loadSlack(db, path, { replace: options.replace })));
-        for (const r of results.filter((r) => r.status === "refused")) console.error(`refused ${r.fileName}: ${r.error}`);
-        console.log(summarize(results));
+        for (const path of exports) {
+          results.push(...(await loadSlack(db, path, { replace: options.replace, onProgress: (state) => progress.update(state) })));
+        }
+        progress.stop();
+        for (const r of results.filter((r) => r.status === "refused")) console.error(`duckform: refused ${r.path}: ${r.error}`);
+        console.log(summarize(results, (Date.now() - started) / 1000));
         if (results.some((r) => r.status === "refused")) process.exitCode = 1;
       } finally {
+        progress.stop();
         db.close();
       }
     });
 }
 
-/** "slack: 19 files (19 landed, 0 skipped, 0 refused); slack_messages 158 rows, …; 0 quarantined" */
-export function summarize(results: SlackLandResult[]): string {
-  const count = (status: SlackLandResult["status"]) => results.filter((r) => r.status === status).length;
+/** The shared summary line, with the rows each table got. */
+export function summarize(results: SlackLandResult[], seconds?: number): string {
   const rows = new Map<string, number>();
   for (const r of results) rows.set(r.table, (rows.get(r.table) ?? 0) + r.rowsLanded);
-  const quarantined = results.reduce((n, r) => n + r.rowsQuarantined, 0);
-  const landed = count("landed") + count("replaced");
-  const perTable = [...rows].map(([table, n]) => `${table} ${n} rows`).join(", ");
-  return (
-    `slack: ${results.length} files (${landed} landed, ${count("skipped")} skipped, ${count("refused")} refused); ` +
-    `${perTable || "no rows"}; ${quarantined} quarantined`
-  );
+  const perTable = [...rows].map(([table, n]) => `raw.${table} ${n.toLocaleString("en")}`).join(", ");
+  return `${loadSummary("load slack", results, seconds)}${perTable ? ` (${perTable})` : ""}`;
 }
