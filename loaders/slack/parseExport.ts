@@ -3,36 +3,38 @@ import type { SourceDocument, SourceRecord } from "../land.ts";
 import { countLines, parseJsonArray } from "./jsonArray.ts";
 import { slackMessage } from "./message.ts";
 import type { ExportFile } from "./readExport.ts";
-
-/** A Slack export as the documents to land in each raw table. */
-export interface SlackDocuments {
-  users: SourceDocument[];
-  channels: SourceDocument[];
-  messages: SourceDocument[];
-}
+import type { SlackNames } from "./text.ts";
 
 /** The conversation lists of an export; every one lands in `raw.slack_channels`. */
-const channelLists = ["channels.json", "groups.json", "mpims.json", "dms.json"];
-const dayFile = /^([^/]+)\/(\d{4}-\d{2}-\d{2})\.json$/;
+export const CHANNEL_LISTS = ["channels.json", "groups.json", "mpims.json", "dms.json"];
+const DAY_FILE = /^([^/]+)\/(\d{4}-\d{2}-\d{2})\.json$/;
+
+/** Whether a name inside an export is a channel's day file (`general/2016-05-01.json`). */
+export function isDayFile(name: string): boolean {
+  return DAY_FILE.test(name);
+}
 
 interface Conversation {
   id: string;
   name: string;
 }
 
-/**
- * Turns an export's files into landing documents: users and conversation lists land their
- * objects as they are, one row per element; day files land one canonical message per element,
- * with authors and mentions resolved from `users.json` and the channel from the conversation
- * lists. A file that is not a JSON array is quarantined whole; an element that is not a
- * message is quarantined alone, and its neighbours land.
- */
-export function parseSlackExport(files: ExportFile[]): SlackDocuments {
-  const byName = new Map(files.map((f) => [f.name, f]));
-  const read = (file: ExportFile) => readArray(file);
+/** Who is who and which channel is which: what day files are resolved against. */
+export interface SlackDirectory {
+  users: SourceDocument[];
+  channels: SourceDocument[];
+  names: SlackNames;
+  isBotUser(id: string): boolean;
+  conversation(folder: string): Conversation;
+}
 
-  const usersFile = byName.get("users.json");
-  const usersRead = usersFile ? read(usersFile) : undefined;
+/**
+ * Reads `users.json` and the conversation lists into their landing documents (their objects
+ * land as they are, one row per element) and the lookups messages need: display names
+ * (display name, else real name, else handle) and conversations by folder name or id.
+ */
+export function slackDirectory(usersFile: ExportFile | undefined, channelFiles: ExportFile[]): SlackDirectory {
+  const usersRead = usersFile ? readArray(usersFile) : undefined;
   const userNames = new Map<string, string>();
   const botUsers = new Set<string>();
   for (const element of usersRead?.elements ?? []) {
@@ -46,10 +48,7 @@ export function parseSlackExport(files: ExportFile[]): SlackDocuments {
     if (user.is_bot === true) botUsers.add(user.id);
   }
 
-  const channelReads = channelLists.flatMap((list) => {
-    const file = byName.get(list);
-    return file ? [read(file)] : [];
-  });
+  const channelReads = channelFiles.map(readArray);
   const conversations = new Map<string, Conversation>();
   for (const { elements } of channelReads) {
     for (const { value } of elements) {
@@ -63,35 +62,34 @@ export function parseSlackExport(files: ExportFile[]): SlackDocuments {
       if (typeof c.name === "string" && c.name) conversations.set(c.name, conversation);
     }
   }
-  const names = {
-    user: (id: string) => userNames.get(id),
-    channel: (id: string) => conversations.get(id)?.name,
-  };
-
-  const messages: SourceDocument[] = [];
-  for (const file of files) {
-    const match = dayFile.exec(file.name);
-    if (!match) continue;
-    const folder = match[1]!;
-    const conversation = conversations.get(folder) ?? { id: folder, name: folder };
-    const context = { chatId: conversation.id, chatName: conversation.name, names, isBotUser: (id: string) => botUsers.has(id) };
-    const { doc, elements } = read(file);
-    if (elements.length > 0 || doc.records.length === 0) {
-      doc.records = elements.map(({ value, line }): SourceRecord => {
-        const message = slackMessage(value, context);
-        return "error" in message
-          ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
-          : { line, json: JSON.stringify(message) };
-      });
-    }
-    messages.push(doc);
-  }
-
   return {
     users: usersRead ? [usersRead.doc] : [],
     channels: channelReads.map((r) => r.doc),
-    messages,
+    names: { user: (id) => userNames.get(id), channel: (id) => conversations.get(id)?.name },
+    isBotUser: (id) => botUsers.has(id),
+    conversation: (folder) => conversations.get(folder) ?? { id: folder, name: folder },
   };
+}
+
+/**
+ * A channel's day file as a landing document of one canonical message per element. A file
+ * that is not a JSON array is quarantined whole; an element that is not a message is
+ * quarantined alone, and its neighbours land.
+ */
+export function dayFileDocument(file: ExportFile, directory: SlackDirectory): SourceDocument {
+  const folder = file.name.slice(0, file.name.indexOf("/"));
+  const conversation = directory.conversation(folder);
+  const context = { chatId: conversation.id, chatName: conversation.name, names: directory.names, isBotUser: directory.isBotUser };
+  const { doc, elements } = readArray(file);
+  if (elements.length > 0) {
+    doc.records = elements.map(({ value, line }): SourceRecord => {
+      const message = slackMessage(value, context);
+      return "error" in message
+        ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
+        : { line, json: JSON.stringify(message) };
+    });
+  }
+  return doc;
 }
 
 /** A file's document with its elements landed as they are; a file that does not parse becomes one quarantined record. */

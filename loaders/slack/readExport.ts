@@ -11,49 +11,84 @@ export interface ExportFile {
   bytes: Uint8Array;
 }
 
+/** A Slack export whose JSON files are listed up front and read in batches, so memory follows the batch. */
+export interface SlackExport {
+  /** Names inside the export, sorted. */
+  names: string[];
+  /** Uncompressed bytes of a file, for a progress bar. */
+  size(name: string): number;
+  read(names: string[]): ExportFile[];
+}
+
 /**
- * The JSON files of a Slack workspace export, from its folder or straight from its zip (read
- * into memory; nothing is unpacked to disk). Names are relative to the folder that holds
- * `users.json`/`channels.json`, so a zip that wraps everything in one top folder reads the same
- * as the bare export.
+ * Opens a Slack workspace export, its folder or straight from its zip (the archive is held in
+ * memory, each batch decompressed on demand; nothing is unpacked to disk). Names are relative
+ * to the folder that holds `users.json`/`channels.json`, so a zip that wraps everything in one
+ * top folder reads the same as the bare export.
  */
-export function readSlackExport(exportPath: string): ExportFile[] {
+export function openSlackExport(exportPath: string): SlackExport {
   const path = resolve(exportPath);
   if (!existsSync(path)) throw new UserError(`Slack export ${exportPath} does not exist`, { file: path });
-  const files = statSync(path).isDirectory() ? readFolder(path) : readZip(path);
-  const root = exportRoot(files.map((f) => f.name));
+  const source = statSync(path).isDirectory() ? folderSource(path) : zipSource(path);
+  const root = exportRoot(source.names);
   if (root === undefined) {
     throw new UserError(`${exportPath} is not a Slack export: it has no users.json or channels.json`, { file: path });
   }
-  return files
-    .filter((f) => f.name.startsWith(root))
-    .map((f) => ({ ...f, name: f.name.slice(root.length) }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names = source.names
+    .filter((n) => n.startsWith(root))
+    .map((n) => n.slice(root.length))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    names,
+    size: (name) => source.size(root + name),
+    read: (wanted) =>
+      source.read(wanted.map((n) => root + n)).map((f) => ({ ...f, name: f.name.slice(root.length) })),
+  };
 }
 
-function readFolder(dir: string): ExportFile[] {
-  const out: ExportFile[] = [];
+function folderSource(dir: string): SlackExport {
+  const sizes = new Map<string, number>();
   const walk = (folder: string): void => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const full = join(folder, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && entry.name.endsWith(".json")) {
-        out.push({ name: relative(dir, full).split(sep).join("/"), path: full, bytes: readFileSync(full) });
-      }
+      else if (entry.isFile() && entry.name.endsWith(".json")) sizes.set(relative(dir, full).split(sep).join("/"), statSync(full).size);
     }
   };
   walk(dir);
-  return out;
+  return {
+    names: [...sizes.keys()],
+    size: (name) => sizes.get(name) ?? 0,
+    read: (wanted) => wanted.map((name) => ({ name, path: join(dir, ...name.split("/")), bytes: readFileSync(join(dir, ...name.split("/"))) })),
+  };
 }
 
-function readZip(zipPath: string): ExportFile[] {
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(readFileSync(zipPath), { filter: (f) => f.name.endsWith(".json") && !f.name.startsWith("__MACOSX/") });
-  } catch (error) {
-    throw new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`, { file: zipPath });
-  }
-  return Object.entries(entries).map(([name, bytes]) => ({ name, path: `${zipPath}!/${name}`, bytes }));
+function zipSource(zipPath: string): SlackExport {
+  const archive = readFileSync(zipPath);
+  const unzip = (keep: (name: string) => boolean): Record<string, Uint8Array> => {
+    try {
+      return unzipSync(archive, { filter: (f) => keep(f.name) });
+    } catch (error) {
+      throw new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`, { file: zipPath });
+    }
+  };
+  const sizes = new Map<string, number>();
+  // Listing only: the filter sees every entry and decompresses none.
+  unzipSync(archive, {
+    filter: (f) => {
+      if (f.name.endsWith(".json") && !f.name.startsWith("__MACOSX/")) sizes.set(f.name, f.originalSize);
+      return false;
+    },
+  });
+  return {
+    names: [...sizes.keys()],
+    size: (name) => sizes.get(name) ?? 0,
+    read: (wanted) => {
+      const set = new Set(wanted);
+      const entries = unzip((name) => set.has(name));
+      return wanted.map((name) => ({ name, path: `${zipPath}!/${name}`, bytes: entries[name]! }));
+    },
+  };
 }
 
 /** The shallowest folder prefix ("" or "Workspace export/") holding users.json or channels.json. */

@@ -44,7 +44,7 @@ describe("loadSlack on the real 2016 export", () => {
     const states: unknown[] = [];
     const results = await loadSlack(db, archive, { onProgress: (state) => states.push({ ...state }) });
     expect(results.every((r) => r.status === "landed")).toBe(true);
-    expect(states.at(-1)).toMatchObject({ files: 19, totalFiles: 19, rows: 164 });
+    expect(states.at(-1)).toMatchObject({ files: 19, totalFiles: 19, rows: 164, bytes: 135_272, totalBytes: 135_272 });
     expect(
       await queryRows(
         db,
@@ -235,6 +235,21 @@ describe("loadSlack on other shapes of export", () => {
     expect(await queryRows(db, "select payload->>'$.author' as author, payload->>'$.chat_name' as chat from raw.slack_messages")).toEqual([
       { author: "Anna", chat: "general" },
     ]);
+  });
+
+  it("lands a channel's many day files in batches, each file once in the ledger", async () => {
+    const files: Record<string, unknown> = { "users.json": users, "channels.json": [{ id: "C1", name: "general" }] };
+    const day0 = Date.UTC(2023, 0, 1);
+    for (let d = 0; d < 501; d++) {
+      const ts = `${(day0 + d * 86_400_000) / 1000 + 3600}.000100`;
+      files[`general/${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)}.json`] = [{ type: "message", user: "U1", text: `day ${d}`, ts }];
+    }
+    const db = await tempDatabase();
+    const states: { files: number }[] = [];
+    await loadSlack(db, writeExport(files), { onProgress: (state) => states.push({ ...state }) });
+    expect(states.map((s) => s.files)).toEqual([1, 2, 502, 503]);
+    expect(await queryRows(db, "select count(*)::int as messages, count(distinct _file)::int as files from raw.slack_messages")).toEqual([{ messages: 501, files: 501 }]);
+    expect(await queryRows(db, "select count(*)::int as n from raw.load_ledger where source_table = 'slack_messages'")).toEqual([{ n: 501 }]);
   });
 
   it("refuses a path that is not a Slack export with an error naming it", async () => {
