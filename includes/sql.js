@@ -24,9 +24,10 @@ function utcTimestamp(text) {
 }
 
 // Dataform-style incremental filter on a landing timestamp: rows loaded after the newest row
-// already in this table. NULL-safe on the first incremental run of an empty table.
+// already in this table. NULL-safe on the first incremental run of an empty table. The inner
+// column is qualified, so a table without it is an error rather than a correlated subquery.
 function loadedSince(self, column = "_loaded_at") {
-  return `${column} > (select coalesce(max(${column}), '-infinity'::timestamptz) from ${self})`;
+  return `${column} > (select coalesce(max(already.${column}), '-infinity'::timestamptz) from ${self} as already)`;
 }
 
 // The latest copy of each key in `relation`: the row with the greatest (_loaded_at, _file,
