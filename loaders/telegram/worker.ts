@@ -2,10 +2,10 @@ import { parentPort } from "node:worker_threads";
 import type { ExportSource } from "./discover.ts";
 import { parseSource } from "./source.ts";
 
-/** A parse worker: receives one source at a time and answers with its documents. */
-parentPort!.on("message", async (task: { index: number; source: ExportSource; timezone?: string }) => {
+/** A parse worker: parses the sources it is sent, in order, and answers each with its documents. */
+parentPort!.on("message", (task: { index: number; source: ExportSource; timezone?: string }) => {
   try {
-    const documents = await parseSource(task.source, task.timezone);
+    const documents = parseSource(task.source, task.timezone);
     parentPort!.postMessage({ index: task.index, documents });
   } catch (error) {
     parentPort!.postMessage({ index: task.index, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
