@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
+import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { compileProject } from "./compile.ts";
 import { assertCompiled, runProject } from "./run.ts";
 import { describeResult } from "./results.ts";
@@ -123,6 +124,7 @@ export function buildProgram(): Command {
     });
 
   registerLoadCommands(program);
+  registerEnrichmentCommands(program);
   return program;
 }
 

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Database } from "../runner/database.ts";
+import { UserError } from "../runner/errors.ts";
+import { openProjectDatabase } from "../runner/project.ts";
+import { annotateMessages } from "./annotate.ts";
+import { createBudgetGuard, priceOf, type Budget } from "./cost.ts";
+import { embedMessages } from "./embed.ts";
+import { loadLexicon, type Lexicon } from "./lexicon.ts";
+import { createProvider, type ProviderChoice } from "./providers/createProvider.ts";
+import type { Provider } from "./providers/provider.ts";
+import { RateLimiter, type RateLimits } from "./rateLimiter.ts";
+import { createRedactor, type Redactor } from "./redact.ts";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
+import { searchMessages, type SearchHit } from "./search.ts";
+import { recordSummary, type Progress, type TaskSummary } from "./summary.ts";
+import { enrichmentTables, ensureEnrichmentTables, type EnrichmentTables } from "./tables.ts";
+
+export interface EnrichOptions {
+  projectDir: string;
+  database?: string;
+  provider: ProviderChoice;
+  budget?: Budget;
+  dryRun?: boolean;
+  embeddings?: boolean;
+  /** Distinct texts to annotate at most. */
+  limit?: number;
+  concurrency?: number;
+  rateLimits?: RateLimits;
+  retry?: Partial<RetryPolicy>;
+  maxInvalidAttempts?: number;
+  prices?: { input?: number; output?: number; embeddingInput?: number };
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface EnrichResult {
+  runId: string;
+  tasks: TaskSummary[];
+}
+
+/**
+ * `duckform enrich`: creates enrichment's tables (their Dataform operations), then annotates
+ * the new or changed messages of silver.int_messages and, with `embeddings`, embeds them. A
+ * provider that is down or a budget that runs out ends the run early but cleanly: what was done
+ * is kept, the rest waits for the next run, and the task's status says which.
+ */
+export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
+  const tables = enrichmentTables(options.projectDir);
+  await ensureEnrichmentTables(options.projectDir, options.database);
+  const runId = randomUUID();
+  return withEnrichment(options, tables, async ({ connection, provider, lexicon, redact }) => {
+    const guard = createBudgetGuard(options.budget);
+    const limiter = provider.remote ? new RateLimiter(options.rateLimits ?? {}) : null;
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    // The local provider is in-process CPU work: more than one batch at a time gains nothing.
+    const concurrency = provider.remote ? (options.concurrency ?? 4) : 1;
+    const price = priceOf(provider.name, provider.model, { input: options.prices?.input, output: options.prices?.output });
+    if (options.budget?.kind === "usd" && !price.known) {
+      throw new UserError(`--budget in dollars needs the price of ${provider.model}: pass --input-price and --output-price (USD per million tokens)`);
+    }
+    const tasks: TaskSummary[] = [];
+    const annotated = await annotateMessages(connection, {
+      runId,
+      provider,
+      tables,
+      categories: lexicon.categories.map((c) => c.category),
+      redact,
+      limiter,
+      retry,
+      concurrency,
+      maxInvalidAttempts: options.maxInvalidAttempts ?? 3,
+      price,
+      guard,
+      dryRun: options.dryRun,
+      limit: options.limit,
+      onProgress: options.onProgress,
+    });
+    tasks.push(annotated);
+    if (options.embeddings) {
+      const embeddingPrice = priceOf(provider.name, provider.embeddingModel, options.prices?.embeddingInput === undefined ? {} : { input: options.prices.embeddingInput });
+      tasks.push(
+        await embedMessages(connection, {
+          runId,
+          provider,
+          tables,
+          redact,
+          limiter,
+          retry,
+          concurrency,
+          price: embeddingPrice,
+          guard,
+          dryRun: options.dryRun,
+          onProgress: options.onProgress,
+        }),
+      );
+    }
+    for (const task of tasks) await recordSummary(connection, tables.runs, task);
+    return { runId, tasks };
+  });
+}
+
+/** `duckform search`: the messages nearest to a query, by embedding. */
+export async function search(options: { projectDir: string; database?: string; provider: ProviderChoice; query: string; limit: number }): Promise<SearchHit[]> {
+  const tables = enrichmentTables(options.projectDir);
+  return withEnrichment(options, tables, ({ connection, provider, redact }) =>
+    searchMessages(connection, { provider, tables, redact, query: options.query, limit: options.limit }),
+  );
+}
+
+interface Context {
+  db: Database;
+  connection: DuckDBConnection;
+  lexicon: Lexicon;
+  provider: Provider;
+  redact: Redactor;
+}
+
+async function withEnrichment<T>(
+  options: { projectDir: string; database?: string; provider: ProviderChoice },
+  tables: EnrichmentTables,
+  work: (context: Context) => Promise<T>,
+): Promise<T> {
+  const db = await openProjectDatabase({ project: options.projectDir, database: options.database });
+  try {
+    return await db.withConnection(async (connection) => {
+      await requireTable(connection, tables.messages, "build it first with `duckform run`");
+      const lexicon = await loadLexicon(connection, tables);
+      const provider = createProvider(options.provider, lexicon);
+      return work({ db, connection, lexicon, provider, redact: createRedactor(lexicon.identities) });
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function requireTable(connection: DuckDBConnection, [schema, name]: [string, string], hint: string): Promise<void> {
+  const reader = await connection.runAndReadAll(
+    "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
+    [schema, name],
+  );
+  if (Number(reader.getRows()[0]?.[0] ?? 0) === 0) throw new UserError(`${schema}.${name} does not exist: ${hint}`);
+}

@@ -1,0 +1,83 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import pRetry from "p-retry";
+import type { RateLimiter } from "./rateLimiter.ts";
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First backoff; each next one doubles, times a random factor in [1, 2) (jitter). */
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minDelayMs: 500, maxDelayMs: 30_000 };
+
+/** What went wrong with a request, for the retry decision and the dead-letter reason. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof APIConnectionTimeoutError) return "timeout";
+  if (error instanceof APIConnectionError) return `connection failed: ${causeOf(error)}`;
+  if (error instanceof APIError && error.status) return `HTTP ${error.status}${error.message ? `: ${error.message.slice(0, 200)}` : ""}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** 429, 408, 409, 5xx, timeouts and dropped connections are worth another try; a 400 or 401 is not. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof APIConnectionError) return true;
+  if (error instanceof APIError) {
+    const status = error.status ?? 0;
+    return status === 408 || status === 409 || status === 429 || status >= 500;
+  }
+  return false;
+}
+
+/** True when the provider could not be reached at all (refused, DNS), as opposed to a slow or failing one. */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof APIConnectionError && !(error instanceof APIConnectionTimeoutError);
+}
+
+/**
+ * How long the server asked us to wait: `retry-after-ms` (OpenAI's), else `Retry-After` in
+ * seconds or as an HTTP date. Undefined when it did not say.
+ */
+export function retryAfterMs(error: unknown, now = Date.now()): number | undefined {
+  if (!(error instanceof APIError) || !error.headers) return undefined;
+  const ms = Number(error.headers.get("retry-after-ms"));
+  if (error.headers.get("retry-after-ms") !== null && Number.isFinite(ms) && ms >= 0) return ms;
+  const header = error.headers.get("retry-after");
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Runs `attempt` with exponential backoff and jitter (p-retry) on retryable failures. A
+ * Retry-After pauses the shared limiter, so the next attempt (and everybody else's) starts no
+ * earlier than the server asked; the backoff comes on top of that.
+ */
+export async function withRetry<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  limiter: RateLimiter | null,
+  onRetry?: (error: unknown) => void,
+): Promise<T> {
+  return pRetry(attempt, {
+    retries: policy.retries,
+    factor: 2,
+    minTimeout: policy.minDelayMs,
+    maxTimeout: policy.maxDelayMs,
+    randomize: true,
+    onFailedAttempt: ({ error, retriesLeft }) => {
+      const wait = retryAfterMs(error);
+      if (wait !== undefined) limiter?.pause(wait);
+      if (retriesLeft > 0 && isRetryable(error)) onRetry?.(error);
+    },
+    shouldRetry: ({ error }) => isRetryable(error),
+  });
+}
+
+function causeOf(error: APIConnectionError): string {
+  const cause = (error as { cause?: { code?: string; message?: string; cause?: { code?: string } } }).cause;
+  return cause?.code ?? cause?.cause?.code ?? cause?.message ?? error.message;
+}
