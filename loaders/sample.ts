@@ -1,9 +1,9 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../runner/errors.ts";
 import { generateTelegramExport } from "./telegram/generate.ts";
 import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./sample/events.ts";
-import { sampleSeedFiles } from "./sample/seedFiles.ts";
+import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "./sample/seedFiles.ts";
 import { writeSampleSlackExport, type SlackSampleManifest } from "./sample/slack.ts";
 import { writeSampleTelegramChats, type TelegramSampleManifest } from "./sample/telegram.ts";
 
@@ -73,10 +73,14 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
   return manifest;
 }
 
-/** Writes the project's seed files (`seeds.yaml` and the CSVs) of the sample world into `dir`. */
+/**
+ * Writes the sample world's seed CSVs into `dir`, and a `seeds.yaml` with their column types
+ * when the folder has none (an existing one may declare other seeds too, so it is left alone).
+ */
 export function writeSampleSeeds(dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  const files = Object.entries(sampleSeedFiles());
+  const files = Object.entries(sampleSeedCsvs());
+  if (!existsSync(join(dir, "seeds.yaml"))) files.push(["seeds.yaml", SAMPLE_SEEDS_YAML]);
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return files.map(([name]) => name);
 }

@@ -2,13 +2,14 @@ import { csvField } from "../csv.ts";
 import { categories, companies, episodes, people } from "./world.ts";
 
 /**
- * The project's seed files, written from the sample world so that the shipped `seeds/` and
- * every generated sample name the same people, companies and episodes. A test checks that
- * `seeds/` is exactly this; regenerate with `duckform generate-sample --write-seeds seeds`.
+ * The project's seed CSVs that describe the sample world, so that the shipped `seeds/` and every
+ * generated sample name the same people, companies and episodes. A test checks that `seeds/`
+ * holds exactly these; regenerate with `duckform generate-sample DIR --write-seeds seeds`.
+ * Their column types are SAMPLE_SEEDS_YAML, which `seeds/seeds.yaml` must declare too (other
+ * seeds may sit beside them).
  */
-export function sampleSeedFiles(): Record<string, string> {
+export function sampleSeedCsvs(): Record<string, string> {
   return {
-    "seeds.yaml": seedsYaml,
     "users.csv": csv(
       ["user_id", "email", "display_name", "telegram_name", "slack_user_id", "company", "plan", "signup_date", "country_code", "is_internal"],
       people().map((p) => [p.userId, p.email, p.displayName, p.telegramName, p.slackUserId, p.company, p.plan, p.signupDate, p.countryCode, p.isInternal]),
@@ -37,7 +38,7 @@ function listLiteral(items: string[]): string {
   return `[${items.map((k) => (/^[a-z0-9][a-z0-9 -]*[a-z0-9]$/i.test(k) ? k : `"${k}"`)).join(", ")}]`;
 }
 
-const seedsYaml = `# Column types of the seeds in this folder, the way dbt declares them: per seed, column → DuckDB type.
+export const SAMPLE_SEEDS_YAML = `# Column types of the seeds in this folder, the way dbt declares them: per seed, column → DuckDB type.
 # Columns not listed load as VARCHAR; an empty field is NULL. Load with \`duckform seed\`.
 seeds:
   users:

@@ -6,7 +6,8 @@ import { Database } from "../../runner/database.ts";
 import { UserError } from "../../runner/errors.ts";
 import { parseCsv } from "../../loaders/csv.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
-import { sampleSeedFiles } from "../../loaders/sample/seedFiles.ts";
+import { parse as parseYaml } from "yaml";
+import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "../../loaders/sample/seedFiles.ts";
 import { duckform } from "../util/cli.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
@@ -88,7 +89,7 @@ describe("loadSeeds", () => {
   it("loads the project's shipped seeds with their declared types", async () => {
     const db = await tempDatabase();
     const results = await loadSeeds(db, repo);
-    expect(Object.fromEntries(results.map((r) => [r.table, r.rows]))).toEqual({
+    expect(Object.fromEntries(results.map((r) => [r.table, r.rows]))).toMatchObject({
       "seeds.company_mapping": 23,
       "seeds.message_categories": 9,
       "seeds.podcast_episodes": 48,
@@ -109,8 +110,12 @@ describe("loadSeeds", () => {
   });
 
   it("ships seeds/ exactly as the sample world writes them, so seeds and samples name the same people", () => {
-    for (const [name, text] of Object.entries(sampleSeedFiles())) {
+    for (const [name, text] of Object.entries(sampleSeedCsvs())) {
       expect(readFileSync(join(repo, "seeds", name), "utf8"), name).toBe(text);
+    }
+    const shipped = parseYaml(readFileSync(join(repo, "seeds", "seeds.yaml"), "utf8")).seeds;
+    for (const [name, settings] of Object.entries(parseYaml(SAMPLE_SEEDS_YAML).seeds as Record<string, { column_types: unknown }>)) {
+      expect(shipped[name]?.column_types, name).toEqual(settings.column_types);
     }
   });
 
