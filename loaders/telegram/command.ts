@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { openProjectDatabase } from "../../runner/project.ts";
 import type { LandResult } from "../land.ts";
-import { loadTelegram } from "./index.ts";
+import { loadTelegram, type TelegramProgress } from "./index.ts";
 
 /** `duckform load telegram <export-dir>… [--timezone TZ] [--replace]` */
 export function registerTelegramCommand(load: Command): void {
@@ -17,7 +17,12 @@ export function registerTelegramCommand(load: Command): void {
       const db = await openProjectDatabase(options);
       try {
         const started = Date.now();
-        const { chats, results } = await loadTelegram(db, dirs, { timezone: options.timezone, replace: options.replace });
+        const { chats, results } = await loadTelegram(db, dirs, {
+          timezone: options.timezone,
+          replace: options.replace,
+          onProgress: progressLine(started),
+        });
+        if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
         for (const r of results.filter((r) => r.status === "refused")) console.error(`refused ${r.fileName}: ${r.error}`);
         console.log(summarize(chats, results, Date.now() - started));
         if (results.some((r) => r.status === "refused")) process.exitCode = 1;
@@ -36,4 +41,17 @@ export function summarize(chats: number, results: LandResult[], ms: number): str
     `telegram: ${chats} chats, ${results.length} files (${count("landed", "replaced")} landed, ${count("skipped")} skipped, ` +
     `${count("refused")} refused); ${rows} messages, ${quarantined} quarantined in ${(ms / 1000).toFixed(1)} s`
   );
+}
+
+/** A one-line progress display on a terminal, shown once a load has run for a second. */
+function progressLine(started: number): ((p: TelegramProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let shown = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - started < 1000 || now - shown < 100) return;
+    shown = now;
+    const mbPerSecond = p.bytes / 1e6 / ((now - started) / 1000);
+    process.stderr.write(`\r\x1b[Ktelegram: ${p.chatsParsed}/${p.chats} chats parsed, ${p.messages} messages, ${mbPerSecond.toFixed(1)} MB/s`);
+  };
 }

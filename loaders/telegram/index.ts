@@ -16,6 +16,15 @@ export interface TelegramLoadOptions {
   /** Parse threads; 0 parses on the calling thread. Default: one per core. */
   threads?: number;
   loadId?: string;
+  /** Called as each chat's documents arrive from the parser. */
+  onProgress?: (progress: TelegramProgress) => void;
+}
+
+export interface TelegramProgress {
+  chatsParsed: number;
+  chats: number;
+  messages: number;
+  bytes: number;
 }
 
 export interface TelegramLoadSummary {
@@ -63,7 +72,11 @@ async function discoverParseAndLand(
     // Observed when awaited below; this keeps a failed batch from counting as unhandled meanwhile.
     landing.catch(() => undefined);
   };
+  const progress: TelegramProgress = { chatsParsed: 0, chats: sources.length, messages: 0, bytes: 0 };
   const parsing = pool.parse(sources, options.timezone, (documents) => {
+    progress.chatsParsed++;
+    for (const d of documents) (progress.messages += d.records.length), (progress.bytes += d.bytes);
+    options.onProgress?.(progress);
     pending.push(...documents);
     pendingRecords += documents.reduce((n, d) => n + d.records.length, 0);
     if (pendingRecords >= BATCH_RECORDS) flush();
