@@ -213,16 +213,21 @@ const MEDIA_CLASSES: [string, string][] = [
   ["media_poll", "poll"],
   ["media_call", "phone_call"],
   ["media_giveaway", "giveaway"],
-  ["media_photo", "photo"],
 ];
+
+const GENERIC_TITLES: Record<string, string> = { Sticker: "sticker", Animation: "animation", "Video message": "video_message" };
 
 function mediaTypeOf(wrap: Element | undefined): string | null {
   if (!wrap) return null;
   const media = wrap.children.find((c): c is Element => c.type === "tag");
   if (!media) return null;
-  if (hasClass(media, "media_video")) {
+  // When the file was not downloaded, a sticker, an animation or a round video falls back to a
+  // generic block classed as photo or video; only its title tells which.
+  if (hasClass(media, "media_photo") || hasClass(media, "media_video")) {
     const title = findTag(media, (el) => hasClass(el, "title"));
-    return title && textOf(title).trim() === "Video message" ? "video_message" : "video_file";
+    const fallback = title ? GENERIC_TITLES[textOf(title).trim()] : undefined;
+    if (fallback) return fallback;
+    return hasClass(media, "media_photo") ? "photo" : "video_file";
   }
   for (const [cls, type] of MEDIA_CLASSES) if (hasClass(media, cls)) return type;
   return "other";

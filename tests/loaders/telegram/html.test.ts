@@ -86,6 +86,34 @@ describe("parseHtmlPage", () => {
     expect(first.byId.get(2)!.media_type).toBe(null);
   });
 
+  it("tells a sticker or round video whose file was not downloaded by the generic block's title", () => {
+    const generic = (id: number, cls: string, title: string) => `
+     <div class="message default clearfix" id="message${id}">
+      <div class="body">
+       <div class="pull_right date details" title="05.01.2024 10:00:00 UTC+00:00">
+10:00
+       </div>
+       <div class="from_name">
+Anna Ivanova
+       </div>
+       <div class="media_wrap clearfix">
+        <div class="media clearfix pull_left ${cls}">
+         <div class="fill pull_left">
+         </div>
+         <div class="body">
+          <div class="title bold">
+${title}
+          </div>
+         </div>
+        </div>
+       </div>
+      </div>
+     </div>`;
+    const html = `<div class="history">${generic(1, "media_photo", "Sticker")}${generic(2, "media_video", "Video message")}${generic(3, "media_photo", "Photo")}</div>`;
+    const page = parseHtmlPage(html, { chatId: "c1", wallClock: timezoneConverter() });
+    expect(page.records.map((r) => JSON.parse(r.json!).media_type)).toEqual(["sticker", "video_message", "photo"]);
+  });
+
   it("records each message's source line", () => {
     const line = first.page.records.find((r) => r.json && JSON.parse(r.json).message_id === 2)!.line;
     expect(readFileSync(join(ACCOUNT, "chat_1/messages.html"), "utf8").split("\n")[line - 1]).toContain('id="message2"');
