@@ -1,4 +1,5 @@
 import { readdirSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "../runner/database.ts";
@@ -16,7 +17,7 @@ import {
   writeLedger,
 } from "./ledger.ts";
 import { readLines } from "./lines.ts";
-import { LINE_DELIMITER, scanFile, type FileScan } from "./scan.ts";
+import { LINE_DELIMITER, isGzip, scanFile, type FileScan } from "./scan.ts";
 import { lineVerdictSql, payloadSql } from "./verdict.ts";
 
 export interface NdjsonOptions {
@@ -112,12 +113,11 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
     for (const file of files) {
       const bytesBefore = progress.bytes;
       progress.file = file.fileName;
-      const scan = await scanFile(file.path, (bytes) => {
+      const result = await landNdjsonFile(connection, file, { ...options, loadId }, (bytes) => {
         // The scan reads the file once; landing is the second half of its share of the bar.
         progress.bytes = bytesBefore + bytes / 2;
         options.onProgress?.(progress);
       });
-      const result = await landFileWithFallback(connection, file, scan, { ...options, loadId });
       results.push(result);
       progress.files++;
       progress.bytes = bytesBefore + file.bytes;
@@ -129,6 +129,60 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
 }
 
 type FileOptions = NdjsonOptions & { loadId: string };
+
+/**
+ * Lands one file. A file whose name the ledger has not seen will land whatever its hash,
+ * so DuckDB starts inserting while Node hashes and counts it (two cores busy, not one after
+ * the other); if the scan then shows the guess about the file was wrong, the transaction is
+ * rolled back and the file landed again the careful way. Known names are scanned first,
+ * since their hash decides between skip, refuse and replace.
+ */
+async function landNdjsonFile(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  options: FileOptions,
+  onBytes: (bytes: number) => void,
+): Promise<NdjsonResult> {
+  const optimistic =
+    (options.reader ?? "auto") === "auto" &&
+    !isGzip(file.path) &&
+    !(await landedContent(connection, options.table)).has(file.fileName);
+  if (!optimistic) return landFileWithFallback(connection, file, await scanFile(file.path, onBytes), options);
+
+  const crlf = await startsWithCrLf(file.path);
+  await connection.run("begin transaction");
+  const inserting = connection
+    .run(moveSql("table", csvLinesSql(file.path, crlf, DEFAULT_MAX_LINE), file, options))
+    .then((result) => result.rowsChanged);
+  const [inserted, scanned] = await Promise.allSettled([inserting, scanFile(file.path, onBytes)]);
+  if (scanned.status === "rejected") {
+    await connection.run("rollback").catch(() => undefined);
+    throw scanned.reason;
+  }
+  const scan = scanned.value;
+  // In LF mode DuckDB also breaks lines at CR, so a CRLF seen only past the peek voids the guess.
+  const guessHeld = !scan.sqlBlocker && (crlf || !scan.hasCrLf) && scan.longestLine < DEFAULT_MAX_LINE;
+  if (inserted.status === "fulfilled" && guessHeld) {
+    try {
+      const quarantined = await quarantineFromCsv(connection, file, scan, options, crlf, inserted.value);
+      const result: NdjsonResult = {
+        ...resultBase(file, scan),
+        status: "landed",
+        rowsLanded: inserted.value,
+        rowsQuarantined: quarantined,
+      };
+      await writeLedger(connection, options.table, options.loadId, [{ ...result, sha256: scan.sha256 }]);
+      await connection.run("commit");
+      return result;
+    } catch (error) {
+      await connection.run("rollback").catch(() => undefined);
+      if (error instanceof UserError) throw error;
+      return landFileWithFallback(connection, file, scan, options);
+    }
+  }
+  await connection.run("rollback").catch(() => undefined);
+  return landFileWithFallback(connection, file, scan, options);
+}
 
 async function landFileWithFallback(
   connection: DuckDBConnection,
@@ -161,20 +215,7 @@ async function landFile(
   reader: "csv" | "stream",
 ): Promise<NdjsonResult> {
   const { table, loadId } = options;
-  const base = {
-    fileName: file.fileName,
-    path: file.path,
-    rowsLanded: 0,
-    rowsQuarantined: 0,
-    lines: scan.lines,
-    blankLines: scan.blankLines,
-    bytes: scan.bytes,
-  };
-  const ledgerEntry = (result: NdjsonResult) => ({
-    ...result,
-    sha256: scan.sha256,
-    status: result.status,
-  });
+  const base = resultBase(file, scan);
   await connection.run("begin transaction");
   try {
     const decision = decide(table, file.fileName, scan.sha256, await landedContent(connection, table), options.replace ?? false);
@@ -189,7 +230,7 @@ async function landFile(
           : await landByStream(connection, file, scan, options);
       result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
     }
-    await writeLedger(connection, table, loadId, [ledgerEntry(result)]);
+    await writeLedger(connection, table, loadId, [{ ...result, sha256: scan.sha256 }]);
     await connection.run("commit");
     return result;
   } catch (error) {
@@ -215,10 +256,49 @@ function moveSql(which: "table" | "quarantine", sourceSql: string, file: NdjsonF
     from ${judged} where verdict <> 'blank'`;
 }
 
+function resultBase(file: NdjsonFile, scan: FileScan) {
+  return {
+    fileName: file.fileName,
+    path: file.path,
+    rowsLanded: 0,
+    rowsQuarantined: 0,
+    lines: scan.lines,
+    blankLines: scan.blankLines,
+    bytes: scan.bytes,
+  };
+}
+
+/** DuckDB's own limit on a CSV line, used when the longest line is not known yet. */
+const DEFAULT_MAX_LINE = 2 * 1024 * 1024;
+
 /**
- * The fast path: DuckDB's CSV reader, told that a field never ends before the line does,
- * yields each physical line as one value, numbered `with ordinality`. Lines that fail go
- * to the quarantine in a second pass, run only when the counts say there are such lines.
+ * Every physical line of a file as one value, numbered: DuckDB's CSV reader told that a
+ * field never ends before the line does (a delimiter the scan found absent, no quoting).
+ * CRLF mode also ends lines at a bare LF, but only the single-threaded reader accepts a
+ * file without any CRLF in that mode.
+ */
+function csvLinesSql(path: string, crlf: boolean, maxLineSize: number): string {
+  return `(select ordinality as n, line, null::varchar as pre_error from read_csv(${quoteLiteral(path)},
+    columns = {'line': 'VARCHAR'}, delim = ${quoteLiteral(LINE_DELIMITER)}, quote = '', escape = '',
+    header = false, auto_detect = false, strict_mode = false,
+    new_line = ${quoteLiteral(crlf ? "\\r\\n" : "\\n")}${crlf ? ", parallel = false" : ""},
+    max_line_size = ${maxLineSize}) with ordinality)`;
+}
+
+/** Whether the file's first 64 KB hold a CRLF (the reader's line-ending mode is chosen from it). */
+async function startsWithCrLf(path: string): Promise<boolean> {
+  const handle = await open(path, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
+    return buffer.subarray(0, bytesRead).includes("\r\n");
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The fast path: valid lines go from DuckDB's CSV reader straight into the table; lines
+ * that fail go to the quarantine in a second pass, run only when the counts say there are any.
  */
 async function landByCsv(
   connection: DuckDBConnection,
@@ -226,19 +306,33 @@ async function landByCsv(
   scan: FileScan,
   options: FileOptions,
 ): Promise<Counts> {
-  const readerSql = `(select ordinality as n, line, null::varchar as pre_error from read_csv(${quoteLiteral(file.path)},
-    columns = {'line': 'VARCHAR'}, delim = ${quoteLiteral(LINE_DELIMITER)}, quote = '', escape = '',
-    header = false, auto_detect = false, strict_mode = false,
-    new_line = ${quoteLiteral(scan.hasCrLf ? "\\r\\n" : "\\n")},
-    max_line_size = ${Math.max(2 * 1024 * 1024, scan.longestLine + 1024)}) with ordinality)`;
-  const landed = (await connection.run(moveSql("table", readerSql, file, options))).rowsChanged;
+  const maxLineSize = Math.max(DEFAULT_MAX_LINE, scan.longestLine + 1024);
+  const landed = (await connection.run(moveSql("table", csvLinesSql(file.path, scan.hasCrLf, maxLineSize), file, options)))
+    .rowsChanged;
+  const quarantined = await quarantineFromCsv(connection, file, scan, options, scan.hasCrLf, landed);
+  return { landed, quarantined };
+}
+
+/** The quarantine pass of the fast path, then the accounting check; returns the lines quarantined. */
+async function quarantineFromCsv(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  scan: FileScan,
+  options: FileOptions,
+  crlf: boolean,
+  landed: number,
+): Promise<number> {
   const expectedBad = scan.lines - scan.blankLines - landed;
   if (expectedBad < 0) {
     throw new Error(`${file.fileName}: DuckDB landed ${landed} rows but the file has ${scan.lines - scan.blankLines} non-blank lines`);
   }
-  const quarantined = expectedBad > 0 ? (await connection.run(moveSql("quarantine", readerSql, file, options))).rowsChanged : 0;
+  const maxLineSize = Math.max(DEFAULT_MAX_LINE, scan.longestLine + 1024);
+  const quarantined =
+    expectedBad > 0
+      ? (await connection.run(moveSql("quarantine", csvLinesSql(file.path, crlf, maxLineSize), file, options))).rowsChanged
+      : 0;
   await checkCounts(connection, file, scan, options, { landed, quarantined }, scan.blankLines);
-  return { landed, quarantined };
+  return quarantined;
 }
 
 /**

@@ -153,6 +153,16 @@ describe.each(["auto", "stream"] as const)("loadNdjson (reader: %s)", (reader) =
     expect((await quarantined(db)).map((q) => [q._line, q.error])).toEqual([[2, "invalid JSON: unescaped control character"]]);
   });
 
+  it("numbers lines right when CRLF endings start only deep into an LF file", async () => {
+    const lf = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i, pad: "p".repeat(40) })).join("\n") + "\n";
+    const crlf = Array.from({ length: 5 }, (_, i) => JSON.stringify({ i: 2000 + i })).join("\r\n") + "\r\n";
+    const db = await tempDatabase();
+    const [result] = await load(db, [writeFile(tempDir(), "mixed.ndjson", lf + crlf)]);
+    expect(result).toMatchObject({ lines: 2005, rowsLanded: 2005, rowsQuarantined: 0 });
+    const rows = await queryRows(db, "select count(*)::int as n from raw.events where (payload->>'i')::int + 1 <> _line");
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+
   it("records each file's accounting in the ledger: landed + quarantined + blank = lines", async () => {
     const db = await tempDatabase();
     await load(db, [edgeCases]);
