@@ -78,6 +78,13 @@ type EventRecord = Record<string, string | number | null> & { [RECEIVED]?: numbe
 interface Line {
   receivedAt: number;
   kind: "event" | "duplicate" | "late" | "invalid" | "malformed" | "blank";
+  /**
+   * A valid event is serialized as soon as it is made, so that the objects die young and a
+   * period's events cost one string each; the few lines that get changed are parsed back.
+   */
+  text?: string;
+  eventType?: string;
+  hasOffset?: boolean;
   event?: EventRecord;
   code?: string;
   original?: Line;
@@ -134,25 +141,30 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
   const positions = new Map<Line, { file: string; line: number }>();
 
   for (const [index, period] of periods.entries()) {
-    const events = world.generate(period, quotas[index]!);
-    const lines: Line[] = events.map((event) => ({ receivedAt: event[RECEIVED]!, kind: "event", event }));
+    const lines: Line[] = [];
+    world.generate(period, quotas[index]!, (event) => {
+      const occurredAt = event.occurred_at as string;
+      lines.push({ receivedAt: event[RECEIVED]!, kind: "event", text: JSON.stringify(event), eventType: event.event_type as string, hasOffset: !occurredAt.endsWith("Z") });
+    });
     const target = () => Math.min(periods.length - 1, index + plant.int(1, 3));
 
     // Late events leave this file for a later one, which receives them after its own period began.
     for (let i = 0; i < (lateFrom.get(index) ?? 0) && lines.length > 1; i++) {
       const [moved] = lines.splice(plant.int(0, lines.length - 1), 1);
       moved!.kind = "late";
+      moved!.event = JSON.parse(moved!.text!) as EventRecord;
       push(incoming, target(), moved!);
     }
     const originals = lines.slice();
     for (let i = 0; i < (dupFrom.get(index) ?? 0) && originals.length > 0; i++) {
       const original = originals.splice(plant.int(0, originals.length - 1), 1)[0]!;
       original.isOriginal = true;
-      push(incoming, target(), { receivedAt: 0, kind: "duplicate", event: { ...original.event! }, original });
+      push(incoming, target(), { receivedAt: 0, kind: "duplicate", event: JSON.parse(original.text!) as EventRecord, original });
     }
     for (const line of incoming.get(index) ?? []) {
       line.receivedAt = period.start + plant.int(60, Math.max(120, (period.end - period.start) / 1000 - 60)) * 1000;
       line.event!.received_at = iso(line.receivedAt);
+      line.text = undefined;
       lines.push(line);
     }
     incoming.delete(index);
@@ -169,7 +181,7 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
     try {
       let chunk: string[] = [];
       for (const [i, line] of lines.entries()) {
-        const json = line.kind === "blank" ? "" : JSON.stringify(line.event);
+        const json = line.text ?? (line.kind === "blank" ? "" : JSON.stringify(line.event));
         chunk.push(line.kind !== "malformed" ? json : line.code === "truncated" ? json.slice(0, json.length >> 1) : `${json} ,x`);
         if (line.isOriginal) positions.set(line, { file: period.name, line: i + 1 });
         record(manifest, line, period.name, i + 1, positions);
@@ -216,8 +228,8 @@ function record(manifest: EventsManifest, line: Line, file: string, n: number, p
   }
   manifest.jsonObjects++;
   manifest.validEvents++;
-  manifest.validByType[String(event!.event_type)]! += 1;
-  if (!String(event!.occurred_at).endsWith("Z")) manifest.offsetTimestamps++;
+  manifest.validByType[line.eventType!]! += 1;
+  if (line.hasOffset) manifest.offsetTimestamps++;
 }
 
 /** A semantically bad but well-formed event (exactly one defect), or a placeholder for a broken line. */
@@ -395,29 +407,31 @@ function activityModel(prng: Prng) {
   };
 
   /** Exactly `quota` valid events in `period`, in listening sessions. */
-  const generate = (period: Period, quota: number): EventRecord[] => {
+  const generate = (period: Period, quota: number, emit: (event: EventRecord) => void): void => {
     const active = listeners.filter((u) => u.from < period.end && u.until > period.start);
     const published = episodes().filter((e) => publishedAt(e) < period.end);
-    const out: EventRecord[] = [];
+    let made = 0;
     if (active.length === 0 || published.length === 0) {
-      while (out.length < quota) out.push(standalone(period.start + prng.int(0, (period.end - period.start) / 1000 - 1) * 1000));
-      return out;
+      for (; made < quota; made++) emit(standalone(period.start + prng.int(0, (period.end - period.start) / 1000 - 1) * 1000));
+      return;
     }
     const byActivity = cumulate(active.map((u) => u.person.activity));
     // Newer episodes are likelier to be played; their age is taken at the middle of the period.
     const middle = (period.start + period.end) / 2;
     const byRecency = cumulate(published.map((e) => 1 / (1 + Math.max(0, middle - publishedAt(e)) / (28 * DAY))));
-    while (out.length < quota) {
+    while (made < quota) {
       const user = active[pickIndex(byActivity, prng.next())]!;
       const from = Math.max(period.start, user.from);
       // Sessions start early enough to end inside the period (at most ~3 h with a download before).
       const start = from + prng.int(0, Math.max(0, (period.end - from) / 1000 - 4 * 3600)) * 1000;
       const episode = published[pickIndex(byRecency, prng.next())]!;
       for (const e of session(user, episode, start)) {
-        if (out.length < quota) out.push(e);
+        if (made < quota) {
+          emit(e);
+          made++;
+        }
       }
     }
-    return out;
   };
 
   return { generate, standalone };
