@@ -52,18 +52,18 @@ export function registerLoadCommands(program: Command): void {
     .command("generate-sample")
     .description("Write a deterministic sample dataset: events/*.ndjson, slack/, telegram/ and manifest.json")
     .argument("<dir>", "where to write it")
-    .option("--seed <n>", "seed of the pseudo-random generator", count, DEFAULT_SAMPLE.seed)
+    .option("--seed <n>", `seed of the pseudo-random generator (default ${DEFAULT_SAMPLE.seed}, with --tiny ${TINY_SAMPLE.seed})`, count)
     .option("--events <n>", "distinct valid product events (defects come on top)", count, DEFAULT_SAMPLE.events)
     .option("--slack-messages <n>", "Slack messages", count, DEFAULT_SAMPLE.slackMessages)
     .option("--telegram-chats <n>", "Telegram chats from the format generator, besides the company groups", count, DEFAULT_SAMPLE.telegramChats)
     .option("--telegram-messages <n>", "messages per Telegram chat (on average)", count, DEFAULT_SAMPLE.telegramMessagesPerChat)
     .option("--tiny", "the tiny sample the tests use (overrides the sizes)")
-    .option("--write-seeds <dir>", "also write the sample world's seed files (seeds.yaml, *.csv) into this folder")
-    .action(async (dir: string, o: { seed: number; events: number; slackMessages: number; telegramChats: number; telegramMessages: number; tiny?: boolean; writeSeeds?: string }) => {
+    .option("--write-seeds <dir>", "also write the sample world's seed CSVs (and a seeds.yaml if the folder has none) into this folder")
+    .action(async (dir: string, o: { seed?: number; events: number; slackMessages: number; telegramChats: number; telegramMessages: number; tiny?: boolean; writeSeeds?: string }) => {
       const started = Date.now();
       const sizes = o.tiny
-        ? { ...TINY_SAMPLE, seed: o.seed }
-        : { seed: o.seed, events: o.events, slackMessages: o.slackMessages, telegramChats: o.telegramChats, telegramMessagesPerChat: o.telegramMessages };
+        ? { ...TINY_SAMPLE, seed: o.seed ?? TINY_SAMPLE.seed }
+        : { seed: o.seed ?? DEFAULT_SAMPLE.seed, events: o.events, slackMessages: o.slackMessages, telegramChats: o.telegramChats, telegramMessagesPerChat: o.telegramMessages };
       const m = await generateSample(dir, sizes);
       if (o.writeSeeds) writeSampleSeeds(o.writeSeeds);
       const e = m.events;

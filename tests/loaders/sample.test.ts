@@ -225,6 +225,8 @@ describe("generateSample", () => {
     expect(result.stdout).toMatch(/^generate-sample: 78 event files, 412 lines \(400 valid events, 3 duplicates, 3 late, 2 malformed, 6 invalid, 1 blank\)/);
     expect(readdirSync(join(dir, "seeds")).sort()).toEqual(["company_mapping.csv", "message_categories.csv", "podcast_episodes.csv", "seeds.yaml", "users.csv"]);
     expect(readFileSync(join(dir, "seeds", "users.csv"), "utf8")).toBe(readFileSync(join(repo, "seeds", "users.csv"), "utf8"));
+    // The same tiny sample the tests use, byte for byte, from another process.
+    expect(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify((await tinySample()).manifest)));
     const bad = await duckform(["generate-sample", dir, "--events", "lots"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expected a whole number ≥ 0, got "lots"');
