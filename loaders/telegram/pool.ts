@@ -7,8 +7,9 @@ import type { SourceDocument } from "../land.ts";
 import type { ExportSource } from "./discover.ts";
 import { parseSource } from "./source.ts";
 
-// Sources in flight per worker, so that a worker never idles through the round trip for its next one.
-const IN_FLIGHT = 4;
+// Sources queued per worker, so that it keeps parsing while the main thread is busy landing a batch
+// and cannot hand out the next source at once.
+const IN_FLIGHT = 16;
 
 interface Answer {
   index: number;

@@ -4,11 +4,16 @@ import type { SourceDocument } from "../land.ts";
 import type { ExportFile, ExportSource } from "./discover.ts";
 import { parseHtmlPage } from "./html.ts";
 import { parseJsonExport } from "./json.ts";
-import { timezoneConverter } from "./timezone.ts";
+import { timezoneConverter, type WallClockToUtc } from "./timezone.ts";
+
+// One converter per zone and thread: an IANA zone's holds an Intl.DateTimeFormat, slow to build.
+const converters = new Map<string, WallClockToUtc>();
 
 /** Reads and parses one chat folder or result.json into one document per file. */
 export function parseSource(source: ExportSource, timezone: string | undefined): SourceDocument[] {
-  const wallClock = timezoneConverter(timezone);
+  const zone = timezone ?? "UTC";
+  let wallClock = converters.get(zone);
+  if (!wallClock) converters.set(zone, (wallClock = timezoneConverter(zone)));
   if (source.kind === "json") {
     const { text, document } = readDocument(source.file);
     return [{ ...document, records: parseJsonExport(text, wallClock) }];
