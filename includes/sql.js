@@ -44,4 +44,12 @@ function latestCopies(relation, keys) {
   ) where copy_rank = 1`;
 }
 
-module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince, latestCopies };
+// Parses a JSON object column once into a struct of the named fields (each VARCHAR unless typed,
+// e.g. { files: "JSON" }), so each row's document is read once, not once per `->>`. A missing
+// key is NULL.
+function jsonFields(column, fields) {
+  const spec = Object.fromEntries(fields.map((f) => (typeof f === "string" ? [f, "VARCHAR"] : f)));
+  return `from_json(${column}, '${JSON.stringify(spec).replace(/'/g, "''")}')`;
+}
+
+module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince, latestCopies, jsonFields };
