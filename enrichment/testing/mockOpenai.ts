@@ -1,0 +1,248 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** Probabilities (0..1) of each fault, drawn per request from a seeded generator. */
+export interface Faults {
+  /** 429 with Retry-After (and retry-after-ms). */
+  rateLimit: number;
+  /** 500. */
+  serverError: number;
+  /** No answer until the client gives up. */
+  timeout: number;
+  /** 200 whose message content is cut-off JSON. */
+  malformed: number;
+  /** 200 whose annotations leave one id out. */
+  missingIds: number;
+}
+
+export interface MockOpenAIOptions {
+  /** Delay before every answer. */
+  latencyMs?: number;
+  /** The server's own limit: above it, 429 with the time to wait. */
+  requestsPerMinute?: number;
+  /** Requests the limit lets through at once (default: one second's worth, at least 2). */
+  burst?: number;
+  faults?: Partial<Faults>;
+  /** What an injected 429 asks the client to wait. */
+  retryAfterMs?: number;
+  seed?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The bytes the server received, for checking what left the client. */
+  body: Buffer;
+  status: number;
+  /** "ok", "rate_limited" (the server's limit), or the injected fault. */
+  outcome: string;
+  receivedAt: number;
+}
+
+export interface MockOpenAI {
+  url: string;
+  requests: RecordedRequest[];
+  setFaults(faults: Partial<Faults>): void;
+  close(): Promise<void>;
+}
+
+const NO_FAULTS: Faults = { rateLimit: 0, serverError: 0, timeout: 0, malformed: 0, missingIds: 0 };
+
+/**
+ * An OpenAI-compatible server on 127.0.0.1 for tests and benchmarks: `POST /v1/chat/completions`
+ * answers the annotation requests enrichment sends (one annotation per id in the user message,
+ * categories from the request's JSON schema), `POST /v1/embeddings` returns small deterministic
+ * vectors. Latency, a request rate limit and faults are configurable; every request is recorded.
+ */
+export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<MockOpenAI> {
+  let faults: Faults = { ...NO_FAULTS, ...options.faults };
+  const random = mulberry32(options.seed ?? 1);
+  const requests: RecordedRequest[] = [];
+  const rpm = options.requestsPerMinute;
+  const capacity = rpm ? (options.burst ?? Math.max(2, rpm / 60)) : Infinity;
+  let bucket = capacity;
+  let bucketAt = performance.now();
+  const pending = new Set<ServerResponse>();
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const record: RecordedRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        status: 0,
+        outcome: "ok",
+        receivedAt: Date.now(),
+      };
+      requests.push(record);
+      handle(req, res, record);
+    });
+  });
+
+  function takeToken(): number {
+    if (!rpm) return 0;
+    const now = performance.now();
+    bucket = Math.min(capacity, bucket + ((now - bucketAt) * rpm) / 60_000);
+    bucketAt = now;
+    if (bucket >= 1) {
+      bucket -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket) * 60_000) / rpm);
+  }
+
+  function send(res: ServerResponse, record: RecordedRequest, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    record.status = status;
+    const delay = options.latencyMs ?? 0;
+    const write = () => {
+      pending.delete(res);
+      if (res.destroyed) return;
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(typeof body === "string" ? body : JSON.stringify(body));
+    };
+    pending.add(res);
+    if (delay > 0) setTimeout(write, delay);
+    else write();
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): void {
+    const wait = takeToken();
+    if (wait > 0) {
+      record.outcome = "rate_limited";
+      send(res, record, 429, { error: { message: "Rate limit reached", type: "requests" } }, rateLimitHeaders(wait));
+      return;
+    }
+    const draw = random();
+    let edge = 0;
+    const fault = (Object.keys(faults) as (keyof Faults)[]).find((k) => draw < (edge += faults[k]));
+    if (fault) record.outcome = fault;
+    if (fault === "rateLimit") {
+      send(res, record, 429, { error: { message: "Rate limit reached (injected)" } }, rateLimitHeaders(options.retryAfterMs ?? 1000));
+      return;
+    }
+    if (fault === "serverError") {
+      send(res, record, 500, { error: { message: "The server had an error (injected)" } });
+      return;
+    }
+    if (fault === "timeout") {
+      // Never answered: the client's timeout ends it, or close() does.
+      pending.add(res);
+      res.on("close", () => pending.delete(res));
+      return;
+    }
+    let body: { model?: string; messages?: { role: string; content: string }[]; input?: string | string[]; response_format?: unknown };
+    try {
+      body = JSON.parse(record.body.toString("utf8"));
+    } catch {
+      send(res, record, 400, { error: { message: "request body is not JSON" } });
+      return;
+    }
+    if (req.url?.endsWith("/embeddings")) {
+      const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ""];
+      send(res, record, 200, {
+        object: "list",
+        model: body.model,
+        data: inputs.map((text, index) => ({ object: "embedding", index, embedding: vectorOf(String(text)) })),
+        usage: { prompt_tokens: tokens(inputs.join(" ")), total_tokens: tokens(inputs.join(" ")) },
+      });
+      return;
+    }
+    if (!req.url?.endsWith("/chat/completions")) {
+      send(res, record, 404, { error: { message: `no route ${req.url}` } });
+      return;
+    }
+    const user = [...(body.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "{}";
+    let items: { id: string; text: string }[] = [];
+    try {
+      items = (JSON.parse(user) as { messages?: { id: string; text: string }[] }).messages ?? [];
+    } catch {
+      items = [];
+    }
+    const categories = categoriesOf(body.response_format);
+    let annotations = items.map((item) => annotate(item, categories));
+    if (fault === "missingIds" && annotations.length > 0) annotations = annotations.filter((_, i) => i !== Math.floor(random() * annotations.length));
+    let content = JSON.stringify({ annotations });
+    if (fault === "malformed") content = content.slice(0, Math.max(1, Math.floor(content.length / 2)));
+    send(res, record, 200, {
+      id: `chatcmpl-${requests.length}`,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+      usage: { prompt_tokens: tokens(record.body.toString("utf8")), completion_tokens: tokens(content), total_tokens: tokens(record.body.toString("utf8")) + tokens(content) },
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    setFaults(next) {
+      faults = { ...NO_FAULTS, ...next };
+    },
+    async close() {
+      for (const res of pending) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function rateLimitHeaders(waitMs: number): Record<string, string> {
+  return { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(waitMs) };
+}
+
+/** The category enum of the request's JSON schema, wherever the schema puts it. */
+function categoriesOf(responseFormat: unknown): string[] {
+  const found: string[] = [];
+  const visit = (node: unknown, key?: string) => {
+    if (!node || typeof node !== "object") return;
+    if (key === "category" && Array.isArray((node as { enum?: unknown }).enum)) found.push(...((node as { enum: string[] }).enum));
+    for (const [k, v] of Object.entries(node)) visit(v, k);
+  };
+  visit(responseFormat);
+  return found.length > 0 ? found : ["other"];
+}
+
+function annotate(item: { id: string; text: string }, categories: string[]) {
+  const words = (item.text.toLowerCase().match(/[a-z]{4,}/g) ?? []).slice(0, 2);
+  const placeholders = item.text.match(/\[[A-Z_]+_\d+\]/g) ?? [];
+  return {
+    id: item.id,
+    category: categories[hash(item.text) % categories.length]!,
+    topics: words,
+    entities: placeholders.filter((p) => p.startsWith("[PERSON")).map((name) => ({ name, type: "person" })),
+  };
+}
+
+function vectorOf(text: string): number[] {
+  const v = Array.from({ length: 8 }, (_, i) => ((hash(`${i}:${text}`) % 2000) - 1000) / 1000);
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+
+function tokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
