@@ -205,6 +205,11 @@ interface ActionContext {
 
 async function runAction(ctx: ActionContext): Promise<void> {
   const { action } = ctx;
+  const proto = action.table ?? action.operation ?? action.assertion;
+  if (proto?.jitCode) {
+    // JiT actions ask a live BigQuery for their SQL at run time; there is nothing to run here.
+    throw new ActionFailure("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
+  }
   switch (action.kind) {
     case "table":
     case "view":

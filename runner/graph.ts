@@ -11,6 +11,8 @@ export interface Target {
 
 interface ActionBase {
   target: Target;
+  /** Set for actions whose SQL core compiles just in time, against a live warehouse. */
+  jitCode?: string;
   canonicalTarget: Target;
   dependencyTargets: Target[];
   disabled: boolean;
@@ -89,6 +91,9 @@ export interface CompiledGraph {
   assertions: Assertion[];
   declarations: Declaration[];
   tests: Test[];
+  /** BigQuery notebooks and data preparations: listed so a run can say it skips them. */
+  notebooks?: { target: Target; fileName: string }[];
+  dataPreparations?: { target: Target; fileName: string }[];
   graphErrors: { compilationErrors: CompilationError[] };
   dataformCoreVersion: string;
   targets: Target[];

@@ -14,6 +14,8 @@ import { META_SCHEMA, appendHistory, ensureMetaTables, writeResultsFile, type Ru
 import { readWarehouseState, type RelationState } from "./state.ts";
 
 export interface RunOptions extends CompileOptions, Selection {
+  /** Told what the run leaves out (BigQuery-only action kinds); default: stderr. */
+  warn?: (message: string) => void;
   database?: string;
   fullRefresh?: boolean;
   dryRun?: boolean;
@@ -43,6 +45,13 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
   const graph = compileProject(projectDir, options);
   assertCompiled(graph);
   const plan = planRun(graph, options);
+  const unsupported = [...(graph.notebooks ?? []), ...(graph.dataPreparations ?? [])];
+  if (unsupported.length > 0) {
+    (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(
+      `duckform: skipping ${unsupported.length} notebook/data preparation action(s), which need BigQuery: ` +
+        unsupported.map((a) => a.fileName).join(", "),
+    );
+  }
   const dialect = new Dialect(graph);
   const catalog = graph.projectConfig.defaultDatabase || "duckform";
   const file = databasePath(projectDir, options.database, catalog);
