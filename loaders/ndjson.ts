@@ -110,14 +110,24 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
   const results: NdjsonResult[] = [];
   await db.withConnection(async (connection) => {
     await ensureLandingTables(connection, options.table);
+    if (options.onProgress) await connection.run("set enable_progress_bar = true; set enable_progress_bar_print = false");
     for (const file of files) {
       const bytesBefore = progress.bytes;
       progress.file = file.fileName;
-      const result = await landNdjsonFile(connection, file, { ...options, loadId }, (bytes) => {
-        // The scan reads the file once; landing is the second half of its share of the bar.
-        progress.bytes = bytesBefore + bytes / 2;
+      // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
+      let scanned = 0;
+      let inserted = 0;
+      const report = () => {
+        progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
         options.onProgress?.(progress);
-      });
+      };
+      const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
+      let result: NdjsonResult;
+      try {
+        result = await landNdjsonFile(connection, file, { ...options, loadId }, (bytes) => ((scanned = bytes), report()));
+      } finally {
+        watch?.stop();
+      }
       results.push(result);
       progress.files++;
       progress.bytes = bytesBefore + file.bytes;
@@ -129,6 +139,24 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
 }
 
 type FileOptions = NdjsonOptions & { loadId: string };
+
+/**
+ * Polls DuckDB's progress for the statement running on `connection` (the insert of a big
+ * file can take seconds with nothing else to report). The fraction only moves forward, as
+ * a file may see a second statement after the first.
+ */
+function watchQueryProgress(connection: DuckDBConnection, onFraction: (fraction: number) => void): { stop(): void } {
+  let best = 0;
+  const timer = setInterval(() => {
+    const percentage = connection.progress.percentage;
+    if (percentage > best * 100) {
+      best = Math.min(percentage / 100, 1);
+      onFraction(best);
+    }
+  }, 200);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
 
 /**
  * Lands one file. A file whose name the ledger has not seen will land whatever its hash,
