@@ -21,7 +21,7 @@ export function registerNdjsonCommand(load: Command): void {
         const results = await loadNdjson(db, paths, {
           table: options.table,
           replace: options.replace,
-          onProgress: (state) => progress.update(state),
+          onProgress: progress.enabled ? (state) => progress.update(state) : undefined,
         });
         progress.stop();
         for (const result of results) {

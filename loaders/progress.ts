@@ -11,6 +11,8 @@ export interface LoadProgressState {
 }
 
 export interface LoadProgress {
+  /** False when nothing will be drawn (stderr is not a terminal): callers can skip measuring. */
+  readonly enabled: boolean;
   update(state: LoadProgressState): void;
   stop(): void;
 }
@@ -21,7 +23,7 @@ export interface LoadProgress {
  */
 export function startLoadProgress(label: string, options: { delayMs?: number; stream?: NodeJS.WriteStream } = {}): LoadProgress {
   const stream = options.stream ?? process.stderr;
-  if (!stream.isTTY) return { update() {}, stop() {} };
+  if (!stream.isTTY) return { enabled: false, update() {}, stop() {} };
   const started = Date.now();
   const delayMs = options.delayMs ?? 1000;
   let bar: cliProgress.SingleBar | undefined;
@@ -55,6 +57,7 @@ export function startLoadProgress(label: string, options: { delayMs?: number; st
   const timer = setTimeout(() => last && show(last), delayMs);
   timer.unref();
   return {
+    enabled: true,
     update(state) {
       last = { ...state };
       if (bar || Date.now() - started >= delayMs) show(last);
