@@ -39,6 +39,7 @@ export interface ExecuteOptions {
 /** Rows kept per failing assertion for review after the run. */
 export const ASSERTION_SAMPLE_ROWS = 100;
 
+/** A failure duckform itself detects in an action (as opposed to one DuckDB reports). */
 class ActionFailure extends Error {}
 
 /**
@@ -94,8 +95,10 @@ export async function executePlan(
       await runAction(context);
     } catch (error) {
       result.status = "failed";
-      const message = error instanceof ActionFailure ? error.message : `${messageOf(error)}`;
-      result.error = { message, file: action.fileName };
+      result.error = { message: messageOf(error), file: action.fileName };
+      // An operation may have opened a transaction of its own; the next action on this
+      // connection must not inherit it.
+      await connection?.run("rollback").catch(() => undefined);
     }
     result.seconds = round((performance.now() - started) / 1000);
     return result;
