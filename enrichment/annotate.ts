@@ -5,9 +5,9 @@ import { budgetSpend, costOf, type BudgetGuard, type Price } from "./cost.ts";
 import { annotationKeySql, outputSchemaHash, PROMPT_VERSION, type Annotation, type Entity } from "./output.ts";
 import type { BatchItem, Provider, Usage } from "./providers/provider.ts";
 import type { RateLimiter } from "./rateLimiter.ts";
-import { restorePlaceholders, type Redacted, type Redactor } from "./redact.ts";
+import { hasPlaceholder, restorePlaceholders, type Redacted, type Redactor } from "./redact.ts";
 import { describeFailure, isUnreachable, withRetry, type RetryPolicy } from "./retry.ts";
-import { distinctEntities, RULE_TYPES, ruleEntities } from "./ruleEntities.ts";
+import { distinctEntities, ruleEntities } from "./ruleEntities.ts";
 import type { EnrichmentTables } from "./tables.ts";
 import { emptySummary, type Progress, type TaskSummary } from "./summary.ts";
 import { validateReply } from "./validate.ts";
@@ -285,10 +285,12 @@ interface AnnotationRow {
 function annotationRows(work: Work, annotation: Annotation, share: Usage, latencyMs: number, remote: boolean): AnnotationRow[] {
   const { id: _id, ...output } = annotation;
   const restore = (s: string) => restorePlaceholders(s, work.redacted.placeholders);
-  const topics = [...new Set(output.topics.map((t) => restore(t).trim().toLowerCase()))];
-  let entities = output.entities.map((e) => ({ name: restore(e.name), type: e.type }));
-  // A model saw placeholders, not the identifiers: the rules put the exact ones back.
-  if (remote) entities = distinctEntities([...entities.filter((e) => !RULE_TYPES.has(e.type) || !/\[[A-Z_]+_\d+\]/.test(e.name)), ...ruleEntities(work.text).map(({ name, type }) => ({ name, type }))]);
+  // A placeholder the model made up (or mangled) cannot be restored: that topic or entity is dropped.
+  const known = (s: string) => !hasPlaceholder(s);
+  const topics = [...new Set(output.topics.map((t) => restore(t).trim().toLowerCase()))].filter(known);
+  let entities = output.entities.map((e) => ({ name: restore(e.name), type: e.type })).filter((e) => known(e.name));
+  // A model saw placeholders, not the identifiers: the rules add the exact ones from the original text.
+  if (remote) entities = distinctEntities([...entities, ...ruleEntities(work.text).map(({ name, type }) => ({ name, type }))]);
   return work.messageKeys.map((messageKey, i) => ({
     message_key: messageKey,
     annotation_key: work.annotationKey,

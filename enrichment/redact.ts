@@ -74,6 +74,11 @@ export function restorePlaceholders(value: string, placeholders: Map<string, str
   return value.replace(PLACEHOLDER, (p) => placeholders.get(p) ?? p);
 }
 
+/** True when a string still holds a placeholder (one the model made up, or mangled). */
+export function hasPlaceholder(value: string): boolean {
+  return new RegExp(PLACEHOLDER.source).test(value);
+}
+
 function distinctLongestFirst(values: string[]): string[] {
   return [...new Set(values)].sort((a, b) => b.length - a.length || a.localeCompare(b));
 }

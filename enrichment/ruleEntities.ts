@@ -47,9 +47,6 @@ export function overlaps(spans: { start: number; end: number }[], start: number,
   return spans.some((s) => start < s.end && s.start < end);
 }
 
-/** The identifier types rules find exactly; a model's entities of these types are merged with them. */
-export const RULE_TYPES: ReadonlySet<EntityType> = new Set(["url", "email", "phone", "handle", "hashtag", "crypto_address", "transaction_hash"]);
-
 /** Entities without repeats: one per type and case-folded name, first spelling kept. */
 export function distinctEntities(entities: Entity[]): Entity[] {
   const seen = new Set<string>();
