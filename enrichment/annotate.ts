@@ -261,7 +261,8 @@ async function send(
   while (queue.length > 0) {
     const again: Work[] = [];
     await Promise.all(chunk(queue, provider.batchSize).map((batch) => limit(() => runBatch(batch, again))));
-    queue = again;
+    // Completion order is timing; the next round's batches should not be.
+    queue = again.sort((a, b) => (a.annotationKey < b.annotationKey ? -1 : 1));
   }
   await writes;
   progress();

@@ -77,7 +77,15 @@ export async function withRetry<T>(
   });
 }
 
+/** The most telling cause of a connection failure: a system error code (ECONNREFUSED), else the innermost message. */
 function causeOf(error: APIConnectionError): string {
-  const cause = (error as { cause?: { code?: string; message?: string; cause?: { code?: string } } }).cause;
-  return cause?.code ?? cause?.cause?.code ?? cause?.message ?? error.message;
+  let message = error.message;
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    message = cause.message;
+    cause = cause.cause;
+  }
+  return message;
 }

@@ -69,7 +69,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
       };
     },
     async embed(texts: string[]): Promise<EmbedReply> {
-      const response = await client.embeddings.create({ model: embeddingModel, input: texts });
+      // Floats, not the client's default base64: not every compatible server implements base64.
+      const response = await client.embeddings.create({ model: embeddingModel, input: texts, encoding_format: "float" });
       const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       const inputTokens = response.usage?.prompt_tokens ?? texts.reduce((n, t) => n + estimateTokens(t), 0);
       return { vectors, usage: { inputTokens, outputTokens: 0 } };

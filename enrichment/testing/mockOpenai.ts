@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** Probabilities (0..1) of each fault, drawn per request from a seeded generator. */
+/** Probabilities (0..1) of each fault, per request. */
 export interface Faults {
   /** 429 with Retry-After (and retry-after-ms). */
   rateLimit: number;
@@ -57,8 +58,11 @@ const NO_FAULTS: Faults = { rateLimit: 0, serverError: 0, timeout: 0, malformed:
  */
 export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<MockOpenAI> {
   let faults: Faults = { ...NO_FAULTS, ...options.faults };
-  const random = mulberry32(options.seed ?? 1);
+  const seed = options.seed ?? 1;
   const requests: RecordedRequest[] = [];
+  // Faults are drawn from the request's content and how often that content was sent before, not
+  // from arrival order, so a run with the same batches meets the same faults however it interleaves.
+  const sent = new Map<string, number>();
   const rpm = options.requestsPerMinute;
   const capacity = rpm ? (options.burst ?? Math.max(2, rpm / 60)) : Infinity;
   let bucket = capacity;
@@ -116,6 +120,10 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       send(res, record, 429, { error: { message: "Rate limit reached", type: "requests" } }, rateLimitHeaders(wait));
       return;
     }
+    const digest = createHash("sha256").update(record.body).digest("hex");
+    const attempt = sent.get(digest) ?? 0;
+    sent.set(digest, attempt + 1);
+    const random = unitSequence(`${seed}:${digest}:${attempt}`);
     const draw = random();
     let edge = 0;
     const fault = (Object.keys(faults) as (keyof Faults)[]).find((k) => draw < (edge += faults[k]));
@@ -134,7 +142,13 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       res.on("close", () => pending.delete(res));
       return;
     }
-    let body: { model?: string; messages?: { role: string; content: string }[]; input?: string | string[]; response_format?: unknown };
+    let body: {
+      model?: string;
+      messages?: { role: string; content: string }[];
+      input?: string | string[];
+      encoding_format?: string;
+      response_format?: unknown;
+    };
     try {
       body = JSON.parse(record.body.toString("utf8"));
     } catch {
@@ -146,7 +160,11 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       send(res, record, 200, {
         object: "list",
         model: body.model,
-        data: inputs.map((text, index) => ({ object: "embedding", index, embedding: vectorOf(String(text)) })),
+        data: inputs.map((text, index) => {
+          const vector = vectorOf(String(text));
+          const embedding = body.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+          return { object: "embedding", index, embedding };
+        }),
         usage: { prompt_tokens: tokens(inputs.join(" ")), total_tokens: tokens(inputs.join(" ")) },
       });
       return;
@@ -236,8 +254,9 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+/** Deterministic numbers in [0, 1) from a string. */
+function unitSequence(key: string): () => number {
+  let a = hash(key);
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { parseBudget, priceOf } from "../../enrichment/cost.ts";
 import { RateLimiter } from "../../enrichment/rateLimiter.ts";
 
 describe("the rate limiter", () => {
@@ -28,22 +27,5 @@ describe("the rate limiter", () => {
     await limiter.acquire(200);
     // The bucket holds one second (1000 tokens) and refills 1 token/ms: 200 more take ~200 ms.
     expect(performance.now() - t0).toBeGreaterThanOrEqual(180);
-  });
-});
-
-describe("budgets and prices", () => {
-  it("reads a budget as tokens or dollars", () => {
-    expect(parseBudget("50000")).toEqual({ kind: "tokens", limit: 50000 });
-    expect(parseBudget("1.5M")).toEqual({ kind: "tokens", limit: 1_500_000 });
-    expect(parseBudget("$2.50")).toEqual({ kind: "usd", limit: 2.5 });
-    expect(parseBudget("0.5 USD")).toEqual({ kind: "usd", limit: 0.5 });
-    expect(() => parseBudget("lots")).toThrow(/expected tokens/);
-  });
-
-  it("knows listed prices, free local models, and says when it does not know", () => {
-    expect(priceOf("openai", "gpt-4o-mini-2024-07-18")).toEqual({ input: 0.15, output: 0.6, known: true });
-    expect(priceOf("local", "local-rules-v1")).toEqual({ input: 0, output: 0, known: true });
-    expect(priceOf("openai", "llama3.1:8b")).toMatchObject({ known: false });
-    expect(priceOf("openai", "llama3.1:8b", { input: 0.1 })).toEqual({ input: 0.1, output: 0, known: true });
   });
 });

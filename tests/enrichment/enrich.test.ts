@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { enrich, search } from "../../enrichment/enrich.ts";
+import { startMockOpenai } from "../../enrichment/testing/mockOpenai.ts";
 import { loadNdjson } from "../../loaders/ndjson.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
@@ -8,7 +9,7 @@ import { loadTelegram } from "../../loaders/telegram/index.ts";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";
 import { duckform } from "../util/cli.ts";
-import { REPO } from "../util/enrichment.ts";
+import { distinctMessages, enrichmentDatabase, REPO } from "../util/enrichment.ts";
 import { sqlRows } from "../util/project.ts";
 import { tinySample } from "../util/sample.ts";
 import { tempDir } from "../util/tmp.ts";
@@ -114,4 +115,17 @@ describe("enrichment in the pipeline, on the local provider", () => {
     expect(found.stdout.trim().split("\n")).toHaveLength(3);
     expect(found.stdout.split("\n")[0]).toMatch(/^0\.\d{3} .*credit/i);
   });
+
+  it("says so when the provider is down, and still exits 0 so that the pipeline goes on", async () => {
+    const file = await enrichmentDatabase(distinctMessages(6));
+    // A port that was just listened on and closed: the connection is refused at once.
+    const server = await startMockOpenai();
+    await server.close();
+    const down = await duckform(["enrich", "--database", file, "--provider", "openai", "--base-url", server.url, "--retries", "0"]);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/^enrich: annotate \[openai gpt-4o-mini\]; 0 annotated, 0 reused, 0 dead-lettered, 6 left of 6 pending;.* — provider unavailable$/m);
+    expect(down.stderr).toMatch(/^duckform: openai unavailable: connection failed: ECONNREFUSED\. 6 messages were not annotated and stay pending/);
+    expect(down.stderr).toContain("`duckform run` still builds every table");
+  });
 });
+

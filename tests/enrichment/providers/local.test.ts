@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Lexicon } from "../../enrichment/lexicon.ts";
-import { createLocalAnnotator } from "../../enrichment/providers/local.ts";
-import { hashEmbedding } from "../../enrichment/hashEmbedding.ts";
+import type { Lexicon } from "../../../enrichment/lexicon.ts";
+import { createLocalAnnotator } from "../../../enrichment/providers/local.ts";
+import { hashEmbedding } from "../../../enrichment/hashEmbedding.ts";
 
 const lexicon: Lexicon = {
   categories: [
