@@ -40,8 +40,8 @@ export interface Annotation {
   entities: Entity[];
 }
 
-const MAX_TOPICS = 5;
-const MAX_ENTITIES = 20;
+export const MAX_TOPICS = 5;
+export const MAX_ENTITIES = 50;
 
 /**
  * The schema of one message's annotation for a given set of categories. Strict objects, so the
@@ -52,11 +52,11 @@ export function annotationSchema(categories: readonly string[]) {
   return z.strictObject({
     id: z.string().min(1),
     category: z.enum(categories as [string, ...string[]]),
-    topics: z.array(z.string().trim().min(1).max(80)).max(MAX_TOPICS),
+    topics: z.array(z.string().trim().min(1).max(200)).max(MAX_TOPICS),
     entities: z
       .array(
         z.strictObject({
-          name: z.string().trim().min(1).max(200),
+          name: z.string().trim().min(1).max(2048),
           type: z.enum(ENTITY_TYPES),
         }),
       )

@@ -1,7 +1,7 @@
 import nlp from "compromise";
 import { hashEmbedding, HASH_DIMENSIONS } from "../hashEmbedding.ts";
 import type { Lexicon } from "../lexicon.ts";
-import type { Annotation, Entity } from "../output.ts";
+import { MAX_ENTITIES, type Annotation, type Entity } from "../output.ts";
 import { distinctEntities, overlaps, ruleEntities, type Span } from "../ruleEntities.ts";
 import type { AnnotateReply, BatchItem, EmbedReply, Provider } from "./provider.ts";
 
@@ -58,7 +58,12 @@ export function createLocalAnnotator(lexicon: Lexicon): (text: string) => Omit<A
       named.push(run);
     }
     // A person's or a place's name is an entity, not a topic.
-    return { category: categorize(text), topics: topicsOf(terms, [...spans, ...named]), entities: distinctEntities(entities) };
+    return {
+      category: categorize(text),
+      topics: topicsOf(terms, [...spans, ...named]),
+      // A pasted list of links is still one message: the first ones are kept, within the schema's limit.
+      entities: distinctEntities(entities).filter((e) => e.name.length <= 2048).slice(0, MAX_ENTITIES),
+    };
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Lexicon } from "../../../enrichment/lexicon.ts";
+import { annotationSchema } from "../../../enrichment/output.ts";
 import { createLocalAnnotator } from "../../../enrichment/providers/local.ts";
 import { hashEmbedding } from "../../../enrichment/hashEmbedding.ts";
 
@@ -53,6 +54,13 @@ describe("the local provider", () => {
     expect(annotate("Would love a sleep timer that stops at the end of an episode").topics).toEqual(["sleep timer", "episode"]);
     expect(annotate("Offline downloads are perfect for flights, thank you").topics).toEqual(["offline download", "flight"]);
     expect(annotate("Great, thanks!").topics).toEqual([]);
+  });
+
+  it("keeps within the output schema's limits for a message that pastes many or long links", () => {
+    const links = Array.from({ length: 60 }, (_, i) => `https://example.com/${i}?ref=${"x".repeat(300)}`).join(" ");
+    const result = annotate(`see ${links}`);
+    expect(result.entities).toHaveLength(50);
+    expect(annotationSchema(lexicon.categories.map((c) => c.category)).safeParse({ id: "m1", ...result }).success).toBe(true);
   });
 
   it("is deterministic", () => {
