@@ -117,7 +117,9 @@ async function pendingWork(connection: DuckDBConnection, annotations: string, op
      where annotation_key not in (select annotation_key from ${annotations})
      group by annotation_key
      order by min(sent_at), annotation_key
-     ${options.limit !== undefined ? `limit ${Math.max(0, Math.floor(options.limit))}` : ""}`,
+     limit ?`,
+    // No limit is a limit larger than any table.
+    [options.limit ?? Number.MAX_SAFE_INTEGER],
   );
   return reader.getRowObjectsJS().map((r) => {
     const text = String(r.text);

@@ -32,8 +32,10 @@ export async function searchMessages(
   if (Number(stored.getRows()[0]?.[0] ?? 0) === 0) {
     throw new UserError(`no message has an embedding for ${provider.embeddingModel}: run \`duckform enrich --embeddings\` first`);
   }
-  // A fixed-size ARRAY is what array_cosine_similarity takes; the size is the model's, checked per row.
+  // A fixed-size ARRAY is what array_cosine_similarity takes. Its size is part of the type, so it
+  // cannot be a bound parameter: it is the length of the vector the provider returned, an integer.
   const dims = vector.length;
+  if (!Number.isSafeInteger(dims)) throw new Error(`embedding length ${dims} is not an integer`);
   const reader = await connection.runAndReadAll(
     `select e.message_key,
             array_cosine_similarity(e.embedding::float[${dims}], ?::json::float[]::float[${dims}]) as similarity,

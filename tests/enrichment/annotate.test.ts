@@ -154,6 +154,8 @@ describe("enrich against an OpenAI-compatible server", () => {
     expect(dry.inputTokens).toBeGreaterThan(1000);
     expect(dry.costUsd).toBeCloseTo((dry.inputTokens * 1 + dry.outputTokens * 2) / 1e6, 10);
     expect(await rows(file, "select count(*) as n from enrichment.message_annotations")).toEqual([{ n: 0 }]);
+    const limited = (await run(file, server, { dryRun: true, limit: 10 })).tasks[0]!;
+    expect(limited).toMatchObject({ messagesPending: 30, texts: 10, requests: 3, messagesLeft: 30 });
   });
 
   it("finishes when the provider is down, says so, and leaves every message pending rather than dead", async () => {
