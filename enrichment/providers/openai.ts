@@ -16,6 +16,8 @@ export interface OpenAIProviderOptions {
   categories: CategoryRule[];
 }
 
+const FIXED_TEMPERATURE = /^(?:o\d|gpt-5)/;
+
 // What the model writes per message, roughly: an id, a category, three topics, a few entities.
 const OUTPUT_TOKENS_PER_ITEM = 60;
 
@@ -45,7 +47,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
     async annotate(items: BatchItem[]): Promise<AnnotateReply> {
       const completion = await client.chat.completions.create({
         model: options.model,
-        temperature: 0,
+        // Reasoning models (o1…, gpt-5…) refuse any temperature but their own.
+        ...(FIXED_TEMPERATURE.test(options.model) ? {} : { temperature: 0 }),
         messages: [
           { role: "system", content: instructions },
           { role: "user", content: userPrompt(items) },
