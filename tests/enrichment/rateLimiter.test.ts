@@ -9,7 +9,7 @@ describe("the rate limiter", () => {
     await Promise.all(Array.from({ length: 6 }, () => limiter.acquire().then(() => started.push(performance.now() - t0))));
     // 1200/min is one every 50 ms: the sixth starts about 250 ms in, not at once.
     expect(started[5]!).toBeGreaterThanOrEqual(240);
-    expect(started[5]!).toBeLessThan(400);
+    expect(started[5]!).toBeLessThan(1000);
   });
 
   it("holds every caller back for a Retry-After", async () => {
