@@ -22,6 +22,8 @@ describe("parseTitleDate", () => {
 
   it("refuses titles that are not dates", () => {
     expect(parseTitleDate("31.02.2024 10:00:00 UTC+00:00", utc)).toBe(null);
+    expect(parseTitleDate("29.02.2023 10:00:00 UTC+00:00", utc)).toBe(null);
+    expect(parseTitleDate("29.02.2024 10:00:00 UTC+00:00", utc)).toBe("2024-02-29T10:00:00.000Z");
     expect(parseTitleDate("2024-01-05 10:00", utc)).toBe(null);
     expect(parseTitleDate("", utc)).toBe(null);
   });
