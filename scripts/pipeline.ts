@@ -26,6 +26,10 @@ try {
   await $`${duckform} load telegram ${join(sample, "telegram")}`;
   await $`${duckform} load slack ${join(sample, "slack")}`;
   await $`${duckform} run`;
+  // Enrichment reads silver messages, so it comes after a run; the second run builds the topic
+  // and entity dimensions from its annotations (incrementally: the rest is already built).
+  await $`${duckform} enrich --embeddings`;
+  await $`${duckform} run`;
   await $`${duckform} test`;
   console.log("\nThe warehouse is in duckform.duckdb: open it with any DuckDB client; the star schema is in gold.");
 } catch (error) {
