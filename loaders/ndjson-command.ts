@@ -26,6 +26,10 @@ export function registerNdjsonCommand(load: Command): void {
         progress.stop();
         for (const result of results) {
           if (result.status === "refused") console.error(`duckform: refused ${result.path}: ${result.error}`);
+          // A pretty-printed .json document lands nothing and quarantines every line: say so.
+          if (result.rowsLanded === 0 && result.rowsQuarantined > 1) {
+            console.error(`duckform: warning: no line of ${result.path} holds a JSON object on its own; is it NDJSON?`);
+          }
         }
         console.log(loadSummary("load ndjson", results, (Date.now() - started) / 1000));
         if (results.some((r) => r.status === "refused")) process.exitCode = 1;

@@ -77,9 +77,9 @@ export function listNdjsonFiles(paths: string[]): NdjsonFile[] {
       files.push({ path, fileName: basename(path), bytes: stats.size });
       continue;
     }
-    const found = (readdirSync(path, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
+    const found = readdirSync(path, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile() && EXTENSIONS.test(entry.name))
-      .map((entry) => join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name))
+      .map((entry) => join(entry.parentPath, entry.name))
       .sort();
     if (found.length === 0) throw new UserError(`${given} holds no .ndjson, .jsonl or .json files`);
     for (const file of found) {

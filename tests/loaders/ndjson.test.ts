@@ -231,6 +231,15 @@ describe("duckform load ndjson (CLI)", () => {
     expect(second.stderr).toMatch(/refused .*a\.ndjson: a\.ndjson was already landed into raw\.events with different content/);
     expect(second.stdout).toMatch(/files 0 landed, 0 skipped, 1 refused/);
   });
+
+  it("warns when a .json file is a pretty-printed document rather than NDJSON", { timeout: 30_000 }, () => {
+    const dir = tempDir();
+    const path = writeFile(dir, "export.json", JSON.stringify([{ a: 1 }, { a: 2 }], null, 2));
+    const run = cli([path, "--table", "events", "--database", join(dir, "cli.duckdb")]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/warning: no line of .*export\.json holds a JSON object on its own; is it NDJSON\?/);
+    expect(run.stdout).toMatch(/0 rows landed, 8 quarantined/);
+  });
 });
 
 describe("a load killed mid-file", () => {
