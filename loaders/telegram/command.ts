@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { openProjectDatabase } from "../../runner/project.ts";
-import type { LandResult } from "../land.ts";
-import { loadTelegram, type TelegramProgress } from "./index.ts";
+import { loadSummary, startLoadProgress } from "../progress.ts";
+import { loadTelegram } from "./index.ts";
 
-/** `duckform load telegram <export-dir>… [--timezone TZ] [--replace]` */
+/** `duckform load telegram <export-dir>… [--timezone TZ] [--replace]`. Exits 1 when any file was refused. */
 export function registerTelegramCommand(load: Command): void {
   load
     .command("telegram")
@@ -14,44 +14,30 @@ export function registerTelegramCommand(load: Command): void {
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .action(async (dirs: string[], options: { timezone: string; replace?: boolean; project: string; database?: string }) => {
+      const started = Date.now();
       const db = await openProjectDatabase(options);
+      const progress = startLoadProgress("load telegram");
       try {
-        const started = Date.now();
         const { chats, results } = await loadTelegram(db, dirs, {
           timezone: options.timezone,
           replace: options.replace,
-          onProgress: progressLine(started),
+          // Chat folders are counted as they are parsed; the byte total is extrapolated from them.
+          onProgress: (p) =>
+            progress.update({
+              files: p.chatsParsed,
+              totalFiles: p.chats,
+              bytes: p.bytes,
+              totalBytes: Math.round((p.bytes * p.chats) / Math.max(p.chatsParsed, 1)),
+              rows: p.messages,
+            }),
         });
-        if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-        for (const r of results.filter((r) => r.status === "refused")) console.error(`refused ${r.fileName}: ${r.error}`);
-        console.log(summarize(chats, results, Date.now() - started));
+        progress.stop();
+        for (const r of results.filter((r) => r.status === "refused")) console.error(`duckform: refused ${r.fileName}: ${r.error}`);
+        console.log(`${loadSummary("load telegram", results, (Date.now() - started) / 1000)} from ${chats} chats`);
         if (results.some((r) => r.status === "refused")) process.exitCode = 1;
       } finally {
+        progress.stop();
         db.close();
       }
     });
-}
-
-/** "telegram: 12 chats, 14 files (14 landed, 0 skipped, 0 refused); 2,301 messages, 0 quarantined in 1.2 s" */
-export function summarize(chats: number, results: LandResult[], ms: number): string {
-  const count = (...statuses: LandResult["status"][]) => results.filter((r) => statuses.includes(r.status)).length;
-  const rows = results.reduce((n, r) => n + r.rowsLanded, 0);
-  const quarantined = results.reduce((n, r) => n + r.rowsQuarantined, 0);
-  return (
-    `telegram: ${chats} chats, ${results.length} files (${count("landed", "replaced")} landed, ${count("skipped")} skipped, ` +
-    `${count("refused")} refused); ${rows} messages, ${quarantined} quarantined in ${(ms / 1000).toFixed(1)} s`
-  );
-}
-
-/** A one-line progress display on a terminal, shown once a load has run for a second. */
-function progressLine(started: number): ((p: TelegramProgress) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let shown = 0;
-  return (p) => {
-    const now = Date.now();
-    if (now - started < 1000 || now - shown < 100) return;
-    shown = now;
-    const mbPerSecond = p.bytes / 1e6 / ((now - started) / 1000);
-    process.stderr.write(`\r\x1b[Ktelegram: ${p.chatsParsed}/${p.chats} chats parsed, ${p.messages} messages, ${mbPerSecond.toFixed(1)} MB/s`);
-  };
 }

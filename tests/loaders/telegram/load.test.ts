@@ -127,16 +127,19 @@ describe("duckform load telegram", () => {
     cpSync(join(HTML_ACCOUNT, "chats/chat_3"), exportDir, { recursive: true });
 
     const first = await cli("load", "telegram", exportDir, "--project", project);
-    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/^telegram: 1 chats, 1 files \(1 landed, 0 skipped, 0 refused\); 2 messages, 0 quarantined/) });
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^load telegram: files 1 landed, 0 skipped, 0 refused; 2 rows landed, 0 quarantined in [\d.]+ s from 1 chats\n$/),
+    });
 
     const page = join(exportDir, "messages.html");
     writeFileSync(page, readFileSync(page, "utf8").replace("negative offset", "edited"));
     const refused = await cli("load", "telegram", exportDir, "--project", project);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("refused ChatExport_cli/messages.html");
+    expect(refused.stderr).toContain("duckform: refused ChatExport_cli/messages.html");
 
     const replaced = await cli("load", "telegram", exportDir, "--project", project, "--replace");
-    expect(replaced).toMatchObject({ code: 0, stdout: expect.stringContaining("(1 landed, 0 skipped, 0 refused); 2 messages") });
+    expect(replaced).toMatchObject({ code: 0, stdout: expect.stringContaining("files 0 landed, 1 replaced, 0 skipped, 0 refused; 2 rows landed") });
 
     const badZone = await cli("load", "telegram", exportDir, "--project", project, "--timezone", "Mars/Olympus");
     expect(badZone).toMatchObject({ code: 1, stderr: expect.stringContaining('duckform: unknown time zone "Mars/Olympus"') });
