@@ -104,6 +104,8 @@ class LineCounter {
   finish(): Omit<FileScan, "sha256" | "bytes"> {
     if (this.lineBytes > 0) this.endLine();
     if (this.utf8Carry.length > 0) this.invalidUtf8 = true;
+    // A CR as the file's very last byte ends no line either.
+    if (this.previousEndedInCr) this.loneCr = true;
     const sqlBlocker = this.invalidUtf8
       ? "it is not valid UTF-8"
       : this.loneCr

@@ -153,6 +153,13 @@ describe.each(["auto", "stream"] as const)("loadNdjson (reader: %s)", (reader) =
     expect((await quarantined(db)).map((q) => [q._line, q.error])).toEqual([[2, "invalid JSON: unescaped control character"]]);
   });
 
+  it("counts a CR as the file's last byte inside the last line, not as a line of its own", async () => {
+    const db = await tempDatabase();
+    const [result] = await load(db, [writeFile(tempDir(), "tail.ndjson", '{"id":1}\n{"id":2}\r')]);
+    expect(result).toMatchObject({ lines: 2, blankLines: 0, rowsLanded: 2, rowsQuarantined: 0 });
+    expect((await landed(db)).map((r) => r.payload)).toEqual(['{"id":1}', '{"id":2}']);
+  });
+
   it("numbers lines right when CRLF endings start only deep into an LF file", async () => {
     const lf = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i, pad: "p".repeat(40) })).join("\n") + "\n";
     const crlf = Array.from({ length: 5 }, (_, i) => JSON.stringify({ i: 2000 + i })).join("\r\n") + "\r\n";
