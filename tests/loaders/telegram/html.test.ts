@@ -114,6 +114,13 @@ ${title}
     expect(page.records.map((r) => JSON.parse(r.json!).media_type)).toEqual(["sticker", "video_message", "photo"]);
   });
 
+  it("quarantines a page file that is not a messages page, rather than landing nothing", () => {
+    for (const text of ["", "not html at all: a < b, c > d", "<html><body><p>hello</p></body></html>"]) {
+      const page = parseHtmlPage(text, { chatId: "c1", wallClock: timezoneConverter() });
+      expect(page.records).toEqual([{ line: 1, raw: text, error: "page has no div.history: not a Telegram Desktop messages page" }]);
+    }
+  });
+
   it("records each message's source line", () => {
     const line = first.page.records.find((r) => r.json && JSON.parse(r.json).message_id === 2)!.line;
     expect(readFileSync(join(ACCOUNT, "chat_1/messages.html"), "utf8").split("\n")[line - 1]).toContain('id="message2"');
