@@ -57,6 +57,7 @@ export interface NdjsonFile {
 
 const EXTENSIONS = /\.(ndjson|jsonl|json)(\.gz)?$/i;
 const STREAM_BATCH = 20_000;
+const STREAM_MEMORY_LIMIT = "128MB";
 
 /**
  * The files behind `paths`: a file as given (named by its base name), a directory searched
@@ -376,6 +377,12 @@ async function landByStream(
 ): Promise<Counts> {
   const stageName = "duckform_ndjson_stage";
   const stage = quoteIdent(stageName);
+  // Rows inserted batch by batch stay in the transaction's memory until commit, unlike one
+  // big insert's, which DuckDB writes out as it goes: a memory limit makes it spill them
+  // instead (2M lines: 1.6 GB RSS without, under 600 MB with).
+  const setting = await connection.runAndReadAll("select current_setting('memory_limit')");
+  const memoryLimit = String(setting.getRows()[0][0]);
+  await connection.run(`set memory_limit = ${quoteLiteral(STREAM_MEMORY_LIMIT)}`);
   await connection.run(`create or replace temp table ${stage} (n bigint, line varchar, pre_error varchar)`);
   const counts = { landed: 0, quarantined: 0 };
   let blank = 0;
@@ -407,6 +414,10 @@ async function landByStream(
     }
   } finally {
     await connection.run(`drop table if exists ${stage}`);
+    // The shown limit is rounded (18.8 GiB): reset to the default when that is what it was.
+    await connection.run("reset memory_limit");
+    const reset = await connection.runAndReadAll("select current_setting('memory_limit')");
+    if (String(reset.getRows()[0][0]) !== memoryLimit) await connection.run(`set memory_limit = ${quoteLiteral(memoryLimit)}`);
   }
   if (lines !== scan.lines) {
     throw new Error(`${file.fileName}: read ${lines} lines but the scan counted ${scan.lines}; the file changed while loading?`);
