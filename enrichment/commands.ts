@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { parseBudget, type Budget } from "./cost.ts";
-import { enrich, search } from "./enrich.ts";
 import { createProgressBar } from "./progress.ts";
 import type { ProviderChoice } from "./providers/createProvider.ts";
 import { describeSummary } from "./summary.ts";
@@ -49,6 +48,9 @@ export function registerEnrichmentCommands(program: Command): void {
       const bar = createProgressBar(options.progress && !options.json ? undefined : false);
       let result;
       try {
+        // Loaded on use: the providers pull in openai, compromise and zod, which every other
+        // command would otherwise pay for at start-up.
+        const { enrich } = await import("./enrich.ts");
         result = await enrich({
           projectDir: options.project,
           database: options.database,
@@ -92,6 +94,7 @@ export function registerEnrichmentCommands(program: Command): void {
     .option("--limit <n>", "results", parseWhole, 10)
     .option("--json", "print the results as JSON")
     .action(async (query: string, options: ProviderFlags & { project: string; database?: string; limit: number; json?: boolean }) => {
+      const { search } = await import("./enrich.ts");
       const hits = await search({ projectDir: options.project, database: options.database, provider: providerChoice(options), query, limit: options.limit });
       if (options.json) {
         console.log(JSON.stringify(hits, null, 2));

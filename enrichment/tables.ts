@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { compileProject } from "../runner/compile.ts";
 import { UserError } from "../runner/errors.ts";
 import type { CompiledGraph, Target } from "../runner/graph.ts";
-import { assertCompiled, runProject } from "../runner/run.ts";
+import { assertCompiled } from "../runner/compile.ts";
+import { runProject } from "../runner/run.ts";
 import { SEEDS_SCHEMA } from "../loaders/seeds.ts";
 
 /** The operations in definitions/enrichment/ that create enrichment's own tables, empty. */

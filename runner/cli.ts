@@ -2,10 +2,6 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
-import { compileProject } from "./compile.ts";
-import { assertCompiled, runProject } from "./run.ts";
-import { describeResult } from "./results.ts";
-import { runUnitTests } from "./unit_tests.ts";
 import { targetName } from "./graph.ts";
 
 /** Parses `k=v,k2=v2` the way `dataform --vars` does. */
@@ -43,7 +39,10 @@ export function buildProgram(): Command {
     .option("--json", "print the compiled graph as JSON")
     .option("--vars <k=v,...>", "override project vars", parseVars)
     .option("--schema-suffix <suffix>", "append a suffix to every schema")
-    .action((projectDir: string, opts) => {
+    .action(async (projectDir: string, opts) => {
+      // Commands load their modules on use, so that `duckform compile` does not start DuckDB
+      // and no command pays for another's dependencies.
+      const { assertCompiled, compileProject } = await import("./compile.ts");
       const graph = compileProject(projectDir, { vars: opts.vars, schemaSuffix: opts.schemaSuffix });
       if (opts.json) console.log(JSON.stringify(graph, null, 2));
       assertCompiled(graph);
@@ -76,6 +75,8 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "actions run in parallel (default: cores)", parsePositiveInt)
     .option("--json", "print run results as JSON")
     .action(async (projectDir: string, opts) => {
+      const { runProject } = await import("./run.ts");
+      const { describeResult } = await import("./results.ts");
       const run = await runProject(projectDir, {
         database: opts.database,
         actions: opts.actions,
@@ -113,6 +114,7 @@ export function buildProgram(): Command {
     .option("--database <file>", "DuckDB file for tests that read tables")
     .option("--vars <k=v,...>", "override project vars", parseVars)
     .action(async (projectDir: string, opts) => {
+      const { runUnitTests } = await import("./unit_tests.ts");
       const results = await runUnitTests(projectDir, { database: opts.database, vars: opts.vars });
       for (const r of results) {
         console.log(`${r.successful ? "Test passed" : "Test failed"}: ${r.name}  ${r.fileName}`);

@@ -69,6 +69,14 @@ export function compileProject(projectDir: string, options: CompileOptions = {})
   return object.compile.compiledGraph;
 }
 
+/** Throws a UserError listing every compilation error with its file. */
+export function assertCompiled(graph: CompiledGraph): void {
+  const errors = graph.graphErrors?.compilationErrors ?? [];
+  if (errors.length === 0) return;
+  const lines = errors.map((e) => `  ${e.fileName || "(project)"}: ${e.message}`);
+  throw new UserError(`compilation failed with ${errors.length} error${errors.length === 1 ? "" : "s"}:\n${lines.join("\n")}`);
+}
+
 function realProjectDir(projectDir: string): string {
   const dir = resolve(projectDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

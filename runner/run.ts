@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { compileProject, type CompileOptions } from "./compile.ts";
+import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
 import { Database, databasePath } from "./database.ts";
 import { Dialect } from "./dialect.ts";
-import { UserError } from "./errors.ts";
 import { executePlan, type ActionResult } from "./execute.ts";
 import type { CompiledGraph } from "./graph.ts";
 import { planRun, type Selection } from "./plan.ts";
@@ -23,14 +22,6 @@ export interface RunOptions extends CompileOptions, Selection {
   /** Where run_results.json goes (default: the project directory). */
   resultsFile?: string;
   onResult?: (result: ActionResult) => void;
-}
-
-/** Throws a UserError listing every compilation error with its file. */
-export function assertCompiled(graph: CompiledGraph): void {
-  const errors = graph.graphErrors?.compilationErrors ?? [];
-  if (errors.length === 0) return;
-  const lines = errors.map((e) => `  ${e.fileName || "(project)"}: ${e.message}`);
-  throw new UserError(`compilation failed with ${errors.length} error${errors.length === 1 ? "" : "s"}:\n${lines.join("\n")}`);
 }
 
 /**

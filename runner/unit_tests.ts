@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { compileProject, type CompileOptions } from "./compile.ts";
+import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
 import { Database, databasePath } from "./database.ts";
 import { Dialect } from "./dialect.ts";
 import { messageOf } from "./errors.ts";
-import { assertCompiled } from "./run.ts";
 
 export interface TestResult {
   name: string;
