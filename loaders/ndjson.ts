@@ -57,7 +57,12 @@ export interface NdjsonFile {
 
 const EXTENSIONS = /\.(ndjson|jsonl|json)(\.gz)?$/i;
 const STREAM_BATCH = 20_000;
-const STREAM_MEMORY_LIMIT = "128MB";
+/**
+ * DuckDB's memory limit while loading. Rows inserted batch by batch (the exact path) stay in
+ * the transaction's memory until commit unless DuckDB must spill them: 2M lines peaked at
+ * 1.6 GB RSS without a limit and 557 MB with; the fast path peaks at about 400 MB, not 550.
+ */
+const LOAD_MEMORY_LIMIT = "128MB";
 
 /**
  * The files behind `paths`: a file as given (named by its base name), a directory searched
@@ -109,34 +114,53 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
     rows: 0,
   };
   const results: NdjsonResult[] = [];
-  await db.withConnection(async (connection) => {
-    await ensureLandingTables(connection, options.table);
-    if (options.onProgress) await connection.run("set enable_progress_bar = true; set enable_progress_bar_print = false");
-    for (const file of files) {
-      const bytesBefore = progress.bytes;
-      progress.file = file.fileName;
-      // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
-      let scanned = 0;
-      let inserted = 0;
-      const report = () => {
-        progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
+  await db.withConnection((connection) =>
+    withMemoryLimit(connection, LOAD_MEMORY_LIMIT, async () => {
+      await ensureLandingTables(connection, options.table);
+      if (options.onProgress) await connection.run("set enable_progress_bar = true; set enable_progress_bar_print = false");
+      for (const file of files) {
+        const bytesBefore = progress.bytes;
+        progress.file = file.fileName;
+        // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
+        let scanned = 0;
+        let inserted = 0;
+        const report = () => {
+          progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
+          options.onProgress?.(progress);
+        };
+        const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
+        let result: NdjsonResult;
+        try {
+          result = await landNdjsonFile(connection, file, { ...options, loadId }, (bytes) => ((scanned = bytes), report()));
+        } finally {
+          watch?.stop();
+        }
+        results.push(result);
+        progress.files++;
+        progress.bytes = bytesBefore + file.bytes;
+        progress.rows += result.rowsLanded;
         options.onProgress?.(progress);
-      };
-      const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
-      let result: NdjsonResult;
-      try {
-        result = await landNdjsonFile(connection, file, { ...options, loadId }, (bytes) => ((scanned = bytes), report()));
-      } finally {
-        watch?.stop();
       }
-      results.push(result);
-      progress.files++;
-      progress.bytes = bytesBefore + file.bytes;
-      progress.rows += result.rowsLanded;
-      options.onProgress?.(progress);
-    }
-  });
+    }),
+  );
   return results;
+}
+
+/**
+ * Runs `work` with DuckDB's memory limit (an instance-wide setting) lowered to `limit`,
+ * then puts the previous limit back.
+ */
+async function withMemoryLimit<T>(connection: DuckDBConnection, limit: string, work: () => Promise<T>): Promise<T> {
+  const current = async () => String((await connection.runAndReadAll("select current_setting('memory_limit')")).getRows()[0][0]);
+  const previous = await current();
+  await connection.run(`set memory_limit = ${quoteLiteral(limit)}`);
+  try {
+    return await work();
+  } finally {
+    // The shown limit is rounded ("18.8 GiB"): reset to the default when that is what it was.
+    await connection.run("reset memory_limit");
+    if ((await current()) !== previous) await connection.run(`set memory_limit = ${quoteLiteral(previous)}`);
+  }
 }
 
 type FileOptions = NdjsonOptions & { loadId: string };
@@ -377,12 +401,6 @@ async function landByStream(
 ): Promise<Counts> {
   const stageName = "duckform_ndjson_stage";
   const stage = quoteIdent(stageName);
-  // Rows inserted batch by batch stay in the transaction's memory until commit, unlike one
-  // big insert's, which DuckDB writes out as it goes: a memory limit makes it spill them
-  // instead (2M lines: 1.6 GB RSS without, under 600 MB with).
-  const setting = await connection.runAndReadAll("select current_setting('memory_limit')");
-  const memoryLimit = String(setting.getRows()[0][0]);
-  await connection.run(`set memory_limit = ${quoteLiteral(STREAM_MEMORY_LIMIT)}`);
   await connection.run(`create or replace temp table ${stage} (n bigint, line varchar, pre_error varchar)`);
   const counts = { landed: 0, quarantined: 0 };
   let blank = 0;
@@ -414,10 +432,6 @@ async function landByStream(
     }
   } finally {
     await connection.run(`drop table if exists ${stage}`);
-    // The shown limit is rounded (18.8 GiB): reset to the default when that is what it was.
-    await connection.run("reset memory_limit");
-    const reset = await connection.runAndReadAll("select current_setting('memory_limit')");
-    if (String(reset.getRows()[0][0]) !== memoryLimit) await connection.run(`set memory_limit = ${quoteLiteral(memoryLimit)}`);
   }
   if (lines !== scan.lines) {
     throw new Error(`${file.fileName}: read ${lines} lines but the scan counted ${scan.lines}; the file changed while loading?`);

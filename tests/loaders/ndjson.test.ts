@@ -140,7 +140,7 @@ describe.each(["auto", "stream"] as const)("loadNdjson (reader: %s)", (reader) =
     const before = await queryRows(db, limit);
     const [result] = await load(db, [writeFile(tempDir(), "latin.ndjson", content)]);
     expect(result).toMatchObject({ rowsLanded: 2, rowsQuarantined: 1, lines: 3 });
-    // The exact path lowers DuckDB's memory limit while it runs, and puts it back.
+    // Loading lowers DuckDB's memory limit while it runs, and puts it back.
     expect(await queryRows(db, limit)).toEqual(before);
     expect((await landed(db)).map((r) => r.payload)).toEqual(['{"id":1}', '{"id":3,"name":"Zoë"}']);
     expect(await quarantined(db)).toEqual([
