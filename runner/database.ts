@@ -68,10 +68,11 @@ export class Database {
     }
   }
 
-  /** Attaches another database file under `name`, for targets in a second catalog. */
-  async attach(name: string, file: string): Promise<void> {
+  /** Attaches another database file under `name`, for targets in a second catalog; a missing file is left out. */
+  async attach(name: string, file: string, options: { readOnly?: boolean } = {}): Promise<void> {
     if (!existsSync(file)) return;
-    await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}`));
+    const mode = options.readOnly ? " (read_only)" : "";
+    await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}${mode}`));
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
 import { Database, databasePath } from "./database.ts";
 import { Dialect } from "./dialect.ts";
@@ -52,6 +52,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
   const db = dryRunWithoutFile ? null : await Database.open(file, catalog, { readOnly: options.dryRun });
   let actions: ActionResult[];
   try {
+    if (db) await attachOtherDatabases(db, graph, options.dryRun);
     let state = new Map<string, RelationState>();
     if (db) {
       state = await db.withConnection(async (connection) => {
@@ -88,6 +89,21 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     return run;
   } finally {
     db?.close();
+  }
+}
+
+/**
+ * Targets in another database (a BigQuery project of their own, say `database: "shared-data"`)
+ * read from `<database>.duckdb` beside the project's database file, attached under that name.
+ */
+async function attachOtherDatabases(db: Database, graph: CompiledGraph, readOnly?: boolean): Promise<void> {
+  const others = new Set(
+    [...graph.declarations, ...graph.tables, ...graph.operations]
+      .map((a) => a.target.database)
+      .filter((d) => d && d !== db.catalog),
+  );
+  for (const name of others) {
+    await db.attach(name, join(dirname(db.file), `${name}.duckdb`), { readOnly });
   }
 }
 

@@ -207,6 +207,20 @@ describe("results", () => {
   });
 });
 
+describe("targets in another database", () => {
+  it("read from <database>.duckdb beside the project's database, attached under that name", async () => {
+    const dir = copyFixture("two_databases");
+    await sqlRows(
+      join(dir, "shared-data.duckdb"),
+      "create schema reference; create table reference.countries as select 'de' as code, 'Germany' as name; select 1",
+      "shared-data",
+    );
+    const run = await runProject(dir);
+    expect(run.status).toBe("success");
+    expect(await sqlRows(projectDatabase(dir, "main-db"), "select name from analytics.country_names", "main-db")).toEqual([{ name: "GERMANY" }]);
+  });
+});
+
 describe("v2 projects", () => {
   it("runs a dataform.json project whose database name has a hyphen, with includes and .js definitions", async () => {
     const dir = copyFixture("v2-project");
