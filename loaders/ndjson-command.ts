@@ -1,7 +1,4 @@
 import type { Command } from "commander";
-import { openProjectDatabase } from "../runner/project.ts";
-import { loadNdjson } from "./ndjson.ts";
-import { loadSummary, startLoadProgress } from "./progress.ts";
 
 /** `duckform load ndjson <paths...> --table NAME [--replace]`. Exits 1 when any file was refused. */
 export function registerNdjsonCommand(load: Command): void {
@@ -15,6 +12,10 @@ export function registerNdjsonCommand(load: Command): void {
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .action(async (paths: string[], options: { table: string; replace?: boolean; project: string; database?: string }) => {
       const started = Date.now();
+      // Loaded on use, so that other commands do not start DuckDB for this one.
+      const { openProjectDatabase } = await import("../runner/project.ts");
+      const { loadNdjson } = await import("./ndjson.ts");
+      const { loadSummary, startLoadProgress } = await import("./progress.ts");
       const db = await openProjectDatabase(options);
       const progress = startLoadProgress("load ndjson");
       try {
