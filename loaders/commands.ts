@@ -2,8 +2,6 @@ import type { Command } from "commander";
 import { registerNdjsonCommand } from "./ndjson-command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
-import { loadSeeds } from "./seeds.ts";
-import { openProjectDatabase } from "../runner/project.ts";
 import { InvalidArgumentError } from "commander";
 import { DEFAULT_SAMPLE, TINY_SAMPLE, generateSample, writeSampleSeeds } from "./sample.ts";
 
@@ -33,6 +31,9 @@ export function registerLoadCommands(program: Command): void {
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .action(async (options: { project: string; database?: string }) => {
+      // Loaded on use, so that other commands do not start DuckDB for this one.
+      const { openProjectDatabase } = await import("../runner/project.ts");
+      const { loadSeeds } = await import("./seeds.ts");
       const db = await openProjectDatabase(options);
       try {
         const results = await loadSeeds(db, options.project);

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { openProjectDatabase } from "../../runner/project.ts";
 import { loadSummary, startLoadProgress } from "../progress.ts";
-import { loadSlack, type SlackLandResult } from "./load.ts";
+import type { SlackLandResult } from "./load.ts";
 
 /** `duckform load slack <export-dir-or-zip>…`. Exits 1 when any file was refused. */
 export function registerSlackCommand(load: Command): void {
@@ -14,6 +13,9 @@ export function registerSlackCommand(load: Command): void {
     .option("--replace", "replace files whose content changed since they were landed")
     .action(async (exports: string[], options: { project: string; database?: string; replace?: boolean }) => {
       const started = Date.now();
+      // Loaded on use, so that other commands do not start DuckDB for this one.
+      const { openProjectDatabase } = await import("../../runner/project.ts");
+      const { loadSlack } = await import("./load.ts");
       const db = await openProjectDatabase(options);
       const progress = startLoadProgress("load slack");
       try {

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { openProjectDatabase } from "../../runner/project.ts";
 import { loadSummary, startLoadProgress } from "../progress.ts";
-import { loadTelegram } from "./index.ts";
 
 /** `duckform load telegram <export-dir>… [--timezone TZ] [--replace]`. Exits 1 when any file was refused. */
 export function registerTelegramCommand(load: Command): void {
@@ -15,6 +13,9 @@ export function registerTelegramCommand(load: Command): void {
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .action(async (dirs: string[], options: { timezone: string; replace?: boolean; project: string; database?: string }) => {
       const started = Date.now();
+      // Loaded on use, so that other commands do not load cheerio or start DuckDB for this one.
+      const { openProjectDatabase } = await import("../../runner/project.ts");
+      const { loadTelegram } = await import("./index.ts");
       const db = await openProjectDatabase(options);
       const progress = startLoadProgress("load telegram");
       try {
