@@ -4,6 +4,9 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { UserError, messageOf } from "./errors.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 
+/** The catalog name of a project without a defaultDatabase (v3: defaultProject). */
+export const DEFAULT_CATALOG = "duckform";
+
 /**
  * Where a project's database file lives: `--database`, else $DUCKFORM_DATABASE,
  * else `<defaultDatabase>.duckdb` in the project directory.
@@ -11,7 +14,7 @@ import { quoteIdent, quoteLiteral } from "./quote.ts";
 export function databasePath(projectDir: string, explicit?: string, catalog?: string): string {
   const chosen = explicit ?? process.env.DUCKFORM_DATABASE;
   if (chosen) return resolve(chosen);
-  return join(resolve(projectDir), `${catalog || "duckform"}.duckdb`);
+  return join(resolve(projectDir), `${catalog || DEFAULT_CATALOG}.duckdb`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { Database, databasePath } from "./database.ts";
+import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
 import { UserError, messageOf } from "./errors.ts";
 
 /** The few project settings needed before compiling: where the database is and what it is called. */
@@ -52,6 +52,6 @@ export function readProjectSettings(projectDir = "."): ProjectSettings {
  */
 export async function openProjectDatabase(options: { project?: string; database?: string }): Promise<Database> {
   const settings = readProjectSettings(options.project ?? ".");
-  const catalog = settings.defaultDatabase || "duckform";
+  const catalog = settings.defaultDatabase || DEFAULT_CATALOG;
   return Database.open(databasePath(settings.dir, options.database, catalog), catalog);
 }

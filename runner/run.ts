@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
-import { Database, databasePath } from "./database.ts";
+import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
 import { Dialect } from "./dialect.ts";
 import { executePlan, type ActionResult } from "./execute.ts";
 import type { CompiledGraph } from "./graph.ts";
@@ -44,7 +44,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     );
   }
   const dialect = new Dialect(graph);
-  const catalog = graph.projectConfig.defaultDatabase || "duckform";
+  const catalog = graph.projectConfig.defaultDatabase || DEFAULT_CATALOG;
   const file = databasePath(projectDir, options.database, catalog);
   const runId = randomUUID();
 
