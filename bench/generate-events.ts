@@ -1,17 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { createPrng } from "../loaders/sample/prng.ts";
 
-/** mulberry32: a tiny seeded PRNG, so every run writes the same bytes. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EVENTS = ["play", "pause", "complete", "download", "share", "credit_limit_hit"];
 const OS = ["ios", "android", "web", "macos", "windows"];
@@ -22,7 +12,8 @@ const COUNTRIES = ["DE", "FR", "GB", "US", "PL", "ES", "IT", "NL", "SE", "UA"];
  * from `seed`. Returns the number of bytes written.
  */
 export async function generateEvents(file: string, lines: number, seed = 42): Promise<number> {
-  const random = seededRandom(seed);
+  // Seeded, so every run writes the same bytes.
+  const random = createPrng(seed).next;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const out = createWriteStream(file);
   const start = Date.UTC(2024, 0, 1);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createPrng } from "../../loaders/sample/prng.ts";
 
 /** Probabilities (0..1) of each fault, per request. */
 export interface Faults {
@@ -256,12 +257,5 @@ function hash(text: string): number {
 
 /** Deterministic numbers in [0, 1) from a string. */
 function unitSequence(key: string): () => number {
-  let a = hash(key);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createPrng(hash(key)).next;
 }

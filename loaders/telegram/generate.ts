@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createPrng } from "../sample/prng.ts";
 
 /**
  * Writes a deterministic Telegram Desktop whole-account HTML export under `dir`
@@ -15,7 +16,7 @@ export async function generateTelegramExport(
   dir: string,
   options: { chats: number; messagesPerChat: number; seed: number },
 ): Promise<void> {
-  const random = mulberry32(options.seed);
+  const random = createPrng(options.seed).next;
   const offsetMinutes = pick(random, [180, 0, -300, 330, 60]);
   const sizes = chatSizes(random, options.chats, options.messagesPerChat);
   const digits = String(Math.max(options.chats - 1, 0)).length;
@@ -388,13 +389,3 @@ function pick<T>(random: () => number, list: readonly T[]): T {
   return list[Math.floor(random() * list.length)]!;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
