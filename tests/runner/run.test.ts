@@ -207,6 +207,26 @@ describe("results", () => {
   });
 });
 
+describe("the database file", () => {
+  it("is <defaultDatabase>.duckdb in the project, unless $DUCKFORM_DATABASE or --database says otherwise", async () => {
+    const dir = copyFixture("selection");
+    await runProject(dir, { actions: ["a"] });
+    expect(existsSync(projectDatabase(dir))).toBe(true);
+
+    const fromEnv = join(tempDir(), "from-env.duckdb");
+    process.env.DUCKFORM_DATABASE = fromEnv;
+    try {
+      await runProject(dir, { actions: ["a"] });
+      const explicit = join(tempDir(), "explicit.duckdb");
+      await runProject(dir, { actions: ["a"], database: explicit });
+      expect(await sqlRows(explicit, "select region from analytics.a")).toEqual([{ region: "us" }]);
+    } finally {
+      delete process.env.DUCKFORM_DATABASE;
+    }
+    expect(await sqlRows(fromEnv, "select region from analytics.a")).toEqual([{ region: "us" }]);
+  });
+});
+
 describe("targets in another database", () => {
   it("read from <database>.duckdb beside the project's database, attached under that name", async () => {
     const dir = copyFixture("two_databases");
