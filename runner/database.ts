@@ -40,6 +40,9 @@ export class Database {
       const connection = await instance.connect();
       try {
         await connection.run(`attach ${quoteLiteral(path)} as ${quoteIdent(name)}${options.readOnly ? " (read_only)" : ""}`);
+        // The instance itself is in memory, which gives it no place to spill to; big sorts, joins
+        // and temp tables spill beside the database file instead, as a file-backed DuckDB does.
+        if (path !== ":memory:") await connection.run(`set temp_directory = ${quoteLiteral(`${path}.tmp`)}`);
       } finally {
         connection.closeSync();
       }
