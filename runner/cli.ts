@@ -5,7 +5,7 @@ import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { targetName } from "./graph.ts";
 
 /** Parses `k=v,k2=v2` the way `dataform --vars` does. */
-export function parseVars(value: string, previous: Record<string, string> = {}): Record<string, string> {
+function parseVars(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const vars = { ...previous };
   for (const pair of value.split(",")) {
     if (!pair.trim()) continue;
@@ -16,17 +16,17 @@ export function parseVars(value: string, previous: Record<string, string> = {}):
   return vars;
 }
 
-export function parseList(value: string, previous: string[] = []): string[] {
+function parseList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
 }
 
-export function parsePositiveInt(value: string): number {
+function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
   return n;
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command("duckform")
     .description("Compile Dataform projects with @dataform/core and run them on DuckDB.")
     .showHelpAfterError()

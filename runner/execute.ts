@@ -37,7 +37,7 @@ export interface ExecuteOptions {
 }
 
 /** Rows kept per failing assertion for review after the run. */
-export const ASSERTION_SAMPLE_ROWS = 100;
+const ASSERTION_SAMPLE_ROWS = 100;
 
 /** A failure duckform itself detects in an action (as opposed to one DuckDB reports). */
 class ActionFailure extends Error {}

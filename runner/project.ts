@@ -9,36 +9,21 @@ export interface ProjectSettings {
   dir: string;
   /** Dataform's defaultDatabase (v2) or defaultProject (v3): the catalog compiled SQL names. */
   defaultDatabase?: string;
-  defaultSchema?: string;
-  assertionSchema?: string;
-  settingsFile: string;
 }
 
 /** Reads `workflow_settings.yaml` (v3) or `dataform.json` (v2) from a project directory. */
-export function readProjectSettings(projectDir = "."): ProjectSettings {
+function readProjectSettings(projectDir = "."): ProjectSettings {
   const dir = resolve(projectDir);
   const yamlFile = join(dir, "workflow_settings.yaml");
   const jsonFile = join(dir, "dataform.json");
   try {
     if (existsSync(yamlFile)) {
       const s = (parseYaml(readFileSync(yamlFile, "utf8")) ?? {}) as Record<string, unknown>;
-      return {
-        dir,
-        defaultDatabase: s.defaultProject as string | undefined,
-        defaultSchema: s.defaultDataset as string | undefined,
-        assertionSchema: s.defaultAssertionDataset as string | undefined,
-        settingsFile: yamlFile,
-      };
+      return { dir, defaultDatabase: s.defaultProject as string | undefined };
     }
     if (existsSync(jsonFile)) {
       const s = JSON.parse(readFileSync(jsonFile, "utf8")) as Record<string, unknown>;
-      return {
-        dir,
-        defaultDatabase: s.defaultDatabase as string | undefined,
-        defaultSchema: s.defaultSchema as string | undefined,
-        assertionSchema: s.assertionSchema as string | undefined,
-        settingsFile: jsonFile,
-      };
+      return { dir, defaultDatabase: s.defaultDatabase as string | undefined };
     }
   } catch (error) {
     throw new UserError(`cannot read project settings in ${dir}: ${messageOf(error)}`);
