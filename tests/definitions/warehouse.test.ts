@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNdjson } from "../../loaders/ndjson.ts";
 import type { SampleManifest } from "../../loaders/sample.ts";
@@ -78,7 +78,6 @@ describe("the warehouse on the sample", () => {
     // An event for an episode nobody published (valid in bronze: episodes are checked across tables),
     // a raw line that vanished after it was validated, and a tampered ledger.
     const extra = join(tempDir(), "planted.ndjson");
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(extra, JSON.stringify({ event_id: "planted-1", user_id: "user_0001", event_type: "play", occurred_at: "2024-06-01T12:00:00Z", episode_id: "ep_9999" }) + "\n");
     await land(file, [extra], false);
     await rows(file, `delete from raw.events where payload ->> 'event_id' = '${manifest.events.duplicates[0].eventId}' and _file = '${manifest.events.duplicates[0].file}'; select 1`);
@@ -128,6 +127,28 @@ describe("the warehouse on the sample", () => {
     expect((await run(file, { fullRefresh: true })).status).toBe("success");
     expect(await fingerprint()).toEqual(incremental);
     expect(goldTables).toContain("fct_user_daily_activity");
+  });
+
+  it("stays consistent when a file is replaced with corrected content and the run is a full refresh", async () => {
+    const file = join(tempDir(), "duckform.duckdb");
+    const files = eventFiles();
+    await land(file, files, true);
+    expect((await run(file)).status).toBe("success");
+
+    // The same file name, corrected: one event's type changed.
+    const corrected = join(tempDir(), basename(files[0]));
+    const text = readFileSync(files[0], "utf8");
+    writeFileSync(corrected, text.replace('"event_type":"pause"', '"event_type":"complete"'));
+    expect(text).not.toBe(readFileSync(corrected, "utf8"));
+    const db = await Database.open(file, CATALOG);
+    try {
+      const [result] = await loadNdjson(db, [corrected], { table: "events", replace: true });
+      expect(result.status).toBe("replaced");
+    } finally {
+      db.close();
+    }
+    const rerun = await run(file, { fullRefresh: true });
+    expect(rerun.actions.filter((a) => a.status !== "success")).toEqual([]);
   });
 
   it("passes its own unit tests", async () => {
