@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Database } from "../runner/database.ts";
 import { quoteLiteral } from "../runner/quote.ts";
-import { loadNdjson } from "../loaders/ndjson.ts";
+import { loadNdjson } from "../loaders/ndjson/load.ts";
 import { generateEvents } from "./generate-events.ts";
 
 interface Measure {

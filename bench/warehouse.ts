@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadNdjson } from "../loaders/ndjson.ts";
+import { loadNdjson } from "../loaders/ndjson/load.ts";
 import { generateSample } from "../loaders/sample.ts";
 import { loadSeeds } from "../loaders/seeds.ts";
 import { loadSlack } from "../loaders/slack/load.ts";

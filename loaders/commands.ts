@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { registerNdjsonCommand } from "./ndjson-command.ts";
+import { registerNdjsonCommand } from "./ndjson/command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { InvalidArgumentError } from "commander";
@@ -15,7 +15,7 @@ export function registerLoadCommands(program: Command): void {
   const load = program.command("load").description("Land raw files into the project's DuckDB database");
   void load;
 
-  // NDJSON (loaders/ndjson.ts)
+  // NDJSON (loaders/ndjson/)
   registerNdjsonCommand(load);
 
   // Telegram (loaders/telegram/)

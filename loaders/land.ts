@@ -1,5 +1,6 @@
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "../runner/database.ts";
+import { inTransaction } from "../runner/transaction.ts";
 import { quoteIdent, quoteLiteral } from "../runner/quote.ts";
 import {
   RAW_SCHEMA,
@@ -11,6 +12,7 @@ import {
   rawTable,
   writeLedger,
   type LedgerEntry,
+  type LedgerStatus,
 } from "./ledger.ts";
 
 /** One record of a source file: `json` is one JSON object's text; or `raw` + `error` for the quarantine. */
@@ -35,7 +37,7 @@ export interface SourceDocument {
 export interface LandResult {
   fileName: string;
   path: string;
-  status: "landed" | "skipped" | "replaced" | "refused";
+  status: LedgerStatus;
   rowsLanded: number;
   rowsQuarantined: number;
   error?: string;
@@ -61,15 +63,9 @@ export async function landDocuments(
   const loadId = options.loadId ?? newLoadId();
   return db.withConnection(async (connection) => {
     await ensureLandingTables(connection, table);
-    await connection.run("begin transaction");
-    try {
-      const results = await landInTransaction(connection, table, target, docs, loadId, options.replace ?? false);
-      await connection.run("commit");
-      return results;
-    } catch (error) {
-      await connection.run("rollback").catch(() => undefined);
-      throw error;
-    }
+    return inTransaction(connection, () =>
+      landInTransaction(connection, table, target, docs, loadId, options.replace ?? false),
+    );
   });
 }
 
@@ -136,6 +132,7 @@ async function landInTransaction(
       rowsQuarantined: result.rowsQuarantined,
       blankLines: doc.blankLines ?? 0,
       status: result.status,
+      error: result.error,
     });
   }
   await writeLedger(connection, table, loadId, entries);

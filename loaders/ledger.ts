@@ -9,7 +9,13 @@ export const RAW_SCHEMA = "raw";
 /** Tables of the raw schema that belong to the landing machinery, not to a source. */
 const RESERVED = new Set(["quarantine", "load_ledger"]);
 
-export type LedgerStatus = "landed" | "skipped" | "replaced" | "refused";
+/**
+ * What happened to one file: landed, skipped (same content as before), replaced, refused
+ * (other content, no `--replace`), or failed (it could not be read or landed: a corrupt
+ * gzip, an unreadable file, a DuckDB error), with the reason in `error`. Only landed and
+ * replaced rows count as content, so a rerun retries the failed files and skips the rest.
+ */
+export type LedgerStatus = "landed" | "skipped" | "replaced" | "refused" | "failed";
 
 /** What the ledger says to do with one incoming file. */
 export type LedgerDecision =
@@ -68,7 +74,10 @@ export async function ensureLandingTables(connection: DuckDBConnection, table: s
       _load_id varchar,
       status varchar,
       loaded_at timestamptz,
+      error varchar,
     );
+    -- Ledgers written before failed files were recorded have no error column.
+    alter table ${raw}.load_ledger add column if not exists error varchar;
   `);
 }
 
@@ -128,6 +137,7 @@ export interface LedgerEntry {
   rowsQuarantined: number;
   blankLines: number;
   status: LedgerStatus;
+  error?: string;
 }
 
 /** Appends ledger rows in one statement; `loaded_at` is the transaction's start, like the rows'. */
@@ -152,9 +162,12 @@ export async function writeLedger(
       quoteLiteral(loadId),
       quoteLiteral(e.status),
       "current_timestamp",
+      e.error === undefined ? "null" : quoteLiteral(e.error),
     ].join(", "),
   );
   await connection.run(
-    `insert into ${quoteIdent(RAW_SCHEMA)}.load_ledger values (${values.join("), (")})`,
+    `insert into ${quoteIdent(RAW_SCHEMA)}.load_ledger (source_table, file_name, file_path, sha256, bytes, lines,
+      rows_landed, rows_quarantined, blank_lines, _load_id, status, loaded_at, error)
+    values (${values.join("), (")})`,
   );
 }

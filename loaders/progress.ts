@@ -75,8 +75,12 @@ export function loadSummary(command: string, results: readonly LandResult[], sec
   const rows = results.reduce((sum, r) => sum + r.rowsLanded, 0);
   const quarantined = results.reduce((sum, r) => sum + r.rowsQuarantined, 0);
   const replaced = count("replaced");
+  const failed = count("failed");
   const files =
-    `${count("landed")} landed` + (replaced ? `, ${replaced} replaced` : "") + `, ${count("skipped")} skipped, ${count("refused")} refused`;
+    `${count("landed")} landed` +
+    (replaced ? `, ${replaced} replaced` : "") +
+    `, ${count("skipped")} skipped, ${count("refused")} refused` +
+    (failed ? `, ${failed} failed` : "");
   const time = seconds === undefined ? "" : ` in ${seconds.toFixed(1)} s`;
   return `${command}: files ${files}; ${rows.toLocaleString("en")} rows landed, ${quarantined.toLocaleString("en")} quarantined${time}`;
 }

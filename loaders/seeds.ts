@@ -4,6 +4,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
 import type { Database } from "../runner/database.ts";
 import { UserError, messageOf } from "../runner/errors.ts";
+import { inTransaction } from "../runner/transaction.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../runner/quote.ts";
 import { parseCsv, type CsvRow } from "./csv.ts";
 
@@ -41,17 +42,12 @@ export async function loadSeeds(db: Database, projectDir = "."): Promise<SeedRes
   const seeds = readSeeds(resolve(projectDir));
   return db.withConnection(async (connection) => {
     await checkTypes(connection, seeds);
-    await connection.run("begin transaction");
-    try {
+    return inTransaction(connection, async () => {
       await connection.run(`create schema if not exists ${quoteIdent(SEEDS_SCHEMA)}`);
       const results: SeedResult[] = [];
       for (const seed of seeds) results.push(await loadSeed(connection, seed));
-      await connection.run("commit");
       return results;
-    } catch (error) {
-      await connection.run("rollback").catch(() => undefined);
-      throw error;
-    }
+    });
   });
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadNdjson } from "../../loaders/ndjson.ts";
+import { loadNdjson } from "../../loaders/ndjson/load.ts";
 import type { SampleManifest } from "../../loaders/sample.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Database } from "../../runner/database.ts";
-import { loadNdjson, type NdjsonOptions } from "../../loaders/ndjson.ts";
+import { loadNdjson, type NdjsonOptions } from "../../loaders/ndjson/load.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
 const repo = resolve(import.meta.dirname, "../..");

@@ -40,8 +40,9 @@ export function isGzip(path: string): boolean {
 /**
  * Hashes, counts and checks a file in one pass of bounded memory. Line counting is done
  * here, independently of DuckDB, so that the loader can check DuckDB's count against it.
+ * A line longer than `maxLineBytes` is one the CSV reader must not be asked to hold.
  */
-export async function scanFile(path: string, onBytes?: (bytes: number) => void): Promise<FileScan> {
+export async function scanFile(path: string, onBytes?: (bytes: number) => void, maxLineBytes = Infinity): Promise<FileScan> {
   const hash = createHash("sha256");
   let bytes = 0;
   const lines = new LineCounter();
@@ -59,7 +60,9 @@ export async function scanFile(path: string, onBytes?: (bytes: number) => void):
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
   if (isGzip(path)) await pipeline(input, hashing, createGunzip(), counting);
   else await pipeline(input, hashing, counting);
-  return { sha256: hash.digest("hex"), bytes, ...lines.finish() };
+  const counted = lines.finish();
+  if (!counted.sqlBlocker && counted.longestLine > maxLineBytes) counted.sqlBlocker = "it has a line over the line limit";
+  return { sha256: hash.digest("hex"), bytes, ...counted };
 }
 
 /** Counts lines and blank lines over a stream of chunks and notes what the CSV reader would get wrong. */

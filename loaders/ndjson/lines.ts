@@ -11,37 +11,76 @@ export interface Line {
   error?: string;
 }
 
+/** How many lines, and bytes of them, a batch holds at most, and the longest line kept whole. */
+export interface LineLimits {
+  lines: number;
+  bytes: number;
+  maxLineBytes: number;
+}
+
+/** How much of a line over the limit the quarantine keeps, to show what it was. */
+const KEPT_OF_OVERLONG_LINE = 64 * 1024;
+
 /**
- * The physical lines of a file (gunzipped if .gz), in batches of at most `batchSize`, with
- * only the current batch and one read chunk in memory. Splits on LF only and drops one CR
- * before it, so that a lone CR stays inside its line, as the line counter counts it.
+ * The physical lines of a file (gunzipped if .gz), in batches, with only the current batch
+ * and one read chunk in memory. Splits on LF only and drops one CR before it, so that a lone
+ * CR stays inside its line, as the line counter counts it. A line longer than
+ * `maxLineBytes` is never assembled: its first bytes come with an error giving its size.
  */
-export async function* readLines(path: string, batchSize: number): AsyncGenerator<Line[]> {
+export async function* readLines(path: string, limits: LineLimits): AsyncGenerator<Line[]> {
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
   const source: Readable = isGzip(path) ? input.pipe(createGunzip()) : input;
   if (source !== input) input.on("error", (error) => source.destroy(error));
   let n = 0;
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let batch: Line[] = [];
+  let batchBytes = 0;
+  let overlong = false;
+  const take = (piece: Buffer) => {
+    pendingBytes += piece.length;
+    if (overlong) return;
+    pending.push(piece);
+    if (pendingBytes > limits.maxLineBytes) {
+      // From here on the line is only counted: its head is all the quarantine keeps.
+      pending = [Buffer.concat(pending, KEPT_OF_OVERLONG_LINE)];
+      overlong = true;
+    }
+  };
+  const endLine = (): Line => {
+    const bytes = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    const line = overlong ? overlongLine(++n, bytes, pendingBytes, limits.maxLineBytes) : decodeLine(++n, bytes);
+    batchBytes += bytes.length;
+    pending = [];
+    pendingBytes = 0;
+    overlong = false;
+    return line;
+  };
   for await (const chunk of source as AsyncIterable<Buffer>) {
     let start = 0;
     let end = chunk.indexOf(0x0a);
     while (end !== -1) {
-      const piece = chunk.subarray(start, end);
-      const bytes = pending.length ? Buffer.concat([...pending, piece]) : piece;
-      pending = [];
-      batch.push(decodeLine(++n, bytes));
-      if (batch.length >= batchSize) {
+      take(chunk.subarray(start, end));
+      batch.push(endLine());
+      if (batch.length >= limits.lines || batchBytes >= limits.bytes) {
         yield batch;
         batch = [];
+        batchBytes = 0;
       }
       start = end + 1;
       end = chunk.indexOf(0x0a, start);
     }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
+    if (start < chunk.length) take(chunk.subarray(start));
   }
-  if (pending.length) batch.push(decodeLine(++n, Buffer.concat(pending)));
+  if (pendingBytes > 0) batch.push(endLine());
   if (batch.length) yield batch;
+}
+
+/** The head of a line too long to land, with the reason. */
+function overlongLine(n: number, head: Buffer, bytes: number, limit: number): Line {
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  const { text } = escapeInvalidUtf8(head);
+  return { n, text, error: `line of ${bytes.toLocaleString("en")} bytes (${mb(bytes)}) is over the ${mb(limit)} line limit; its first ${head.length.toLocaleString("en")} bytes are kept` };
 }
 
 function decodeLine(n: number, bytes: Buffer): Line {
