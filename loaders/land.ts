@@ -32,6 +32,8 @@ export interface SourceDocument {
   lines: number;
   blankLines?: number;
   records: SourceRecord[];
+  /** Set when the file itself could not be read: it is recorded as failed, and a rerun tries it again. */
+  failure?: string;
 }
 
 export interface LandResult {
@@ -91,6 +93,10 @@ async function landInTransaction(
           ? { ...base, status: "skipped" }
           : { ...base, status: "refused", error: `${doc.fileName} appears twice in this load with different content` },
       );
+      continue;
+    }
+    if (doc.failure !== undefined) {
+      results.push({ ...base, status: "failed", error: doc.failure });
       continue;
     }
     const decision = decide(table, doc.fileName, doc.sha256, landed, replace);

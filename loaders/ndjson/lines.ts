@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { formatSize } from "../size.ts";
 import { isGzip } from "./scan.ts";
 
 /** One physical line: its text without the line ending, or, when not UTF-8, a readable escape and why. */
@@ -78,9 +79,12 @@ export async function* readLines(path: string, limits: LineLimits): AsyncGenerat
 
 /** The head of a line too long to land, with the reason. */
 function overlongLine(n: number, head: Buffer, bytes: number, limit: number): Line {
-  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
   const { text } = escapeInvalidUtf8(head);
-  return { n, text, error: `line of ${bytes.toLocaleString("en")} bytes (${mb(bytes)}) is over the ${mb(limit)} line limit; its first ${head.length.toLocaleString("en")} bytes are kept` };
+  return {
+    n,
+    text,
+    error: `line of ${bytes.toLocaleString("en")} bytes (${formatSize(bytes)}) is over the ${formatSize(limit)} line limit; its first ${head.length.toLocaleString("en")} bytes are kept`,
+  };
 }
 
 function decodeLine(n: number, bytes: Buffer): Line {

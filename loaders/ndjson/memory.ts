@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { UserError, messageOf } from "../../runner/errors.ts";
 import { quoteLiteral } from "../../runner/quote.ts";
+import { parseSize } from "../size.ts";
 import type { FileScan } from "./scan.ts";
 
 /** Sets DuckDB's memory limit (an instance-wide setting), naming the flag when DuckDB refuses the value. */
@@ -32,7 +33,7 @@ export async function withMemoryFor<T>(
 ): Promise<T> {
   const needed = MEMORY_PER_LINE_BYTE * scan.longestLine;
   const current = (await connection.runAndReadAll("select current_setting('memory_limit')")).getRows()[0][0];
-  if (needed <= parseDuckDBSize(String(current))) return work();
+  if (needed <= (parseSize(String(current)) ?? Infinity)) return work();
   await connection.run(`set memory_limit = ${quoteLiteral(`${Math.ceil(needed / 2 ** 20)}MiB`)}`);
   try {
     return await work();
@@ -40,12 +41,4 @@ export async function withMemoryFor<T>(
     if (memoryLimit) await connection.run(`set memory_limit = ${quoteLiteral(memoryLimit)}`);
     else await connection.run("reset memory_limit");
   }
-}
-
-/** Bytes in a size as DuckDB shows a setting ("18.8 GiB", "256.0 MiB"); rounded, which is close enough to compare. */
-function parseDuckDBSize(shown: string): number {
-  const match = /^([\d.]+)\s*(bytes|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?/i.exec(shown.trim());
-  if (!match) return Infinity;
-  const units: Record<string, number> = { kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
-  return Number(match[1]) * (units[(match[2] ?? "bytes").toLowerCase()] ?? 1);
 }

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { loadSummary, startLoadProgress } from "../progress.ts";
+import { sizeOption } from "../size.ts";
 import type { SlackLandResult } from "./load.ts";
 
-/** `duckform load slack <export-dir-or-zip>…`. Exits 1 when any file was refused. */
+/** `duckform load slack <export-dir-or-zip>…`. Exits 1 when any file was refused or failed. */
 export function registerSlackCommand(load: Command): void {
   load
     .command("slack")
@@ -11,7 +12,10 @@ export function registerSlackCommand(load: Command): void {
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .option("--replace", "replace files whose content changed since they were landed")
-    .action(async (exports: string[], options: { project: string; database?: string; replace?: boolean }) => {
+    .option("--allow-partial", "land an export that lacks users.json or channels.json, with a warning")
+    .option("--max-entry-size <size>", "largest file an export may inflate to (default 256MB)", sizeOption)
+    .option("--max-archive-size <size>", "most an export may inflate to in all (default 16GB)", sizeOption)
+    .action(async (exports: string[], options: SlackCommandOptions) => {
       const started = Date.now();
       // Loaded on use, so that other commands do not start DuckDB for this one.
       const { openProjectDatabase } = await import("../../runner/project.ts");
@@ -21,17 +25,34 @@ export function registerSlackCommand(load: Command): void {
       try {
         const results: SlackLandResult[] = [];
         for (const path of exports) {
-          results.push(...(await loadSlack(db, path, { replace: options.replace, onProgress: (state) => progress.update(state) })));
+          const loaded = await loadSlack(db, path, {
+            replace: options.replace,
+            allowPartial: options.allowPartial,
+            limits: { maxEntryBytes: options.maxEntrySize, maxArchiveBytes: options.maxArchiveSize },
+            onProgress: (state) => progress.update(state),
+            onWarning: (message) => console.error(`duckform: warning: ${message}`),
+          });
+          results.push(...loaded);
         }
         progress.stop();
         for (const r of results.filter((r) => r.status === "refused")) console.error(`duckform: refused ${r.path}: ${r.error}`);
+        for (const r of results.filter((r) => r.status === "failed")) console.error(`duckform: failed ${r.error}; a rerun retries it`);
         console.log(summarize(results, (Date.now() - started) / 1000));
-        if (results.some((r) => r.status === "refused")) process.exitCode = 1;
+        if (results.some((r) => r.status === "refused" || r.status === "failed")) process.exitCode = 1;
       } finally {
         progress.stop();
         db.close();
       }
     });
+}
+
+interface SlackCommandOptions {
+  project: string;
+  database?: string;
+  replace?: boolean;
+  allowPartial?: boolean;
+  maxEntrySize?: number;
+  maxArchiveSize?: number;
 }
 
 /** The shared summary line, with the rows each table got. */

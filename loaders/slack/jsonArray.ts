@@ -1,7 +1,10 @@
-/** One element of a top-level JSON array and the 1-based line where it starts. */
+/** One element of a top-level JSON array, the 1-based line where it starts, and where its text lies. */
 export interface JsonArrayElement {
   value: unknown;
   line: number;
+  /** Offsets of the element's text in the file's text, `end` exclusive (trailing whitespace included). */
+  start: number;
+  end: number;
 }
 
 /**
@@ -11,21 +14,21 @@ export interface JsonArrayElement {
  * JSON but not an array.
  */
 export function parseJsonArray(text: string): JsonArrayElement[] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const value: unknown = JSON.parse(body);
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const value: unknown = JSON.parse(bom ? text.slice(1) : text);
   if (!Array.isArray(value)) throw new Error(`expected a JSON array, found ${value === null ? "null" : typeof value}`);
-  const lines = elementLines(body);
-  return value.map((element, i) => ({ value: element, line: lines[i] ?? 1 }));
+  const places = elementPlaces(text, bom);
+  return value.map((element, i) => ({ value: element, ...(places[i] ?? { line: 1, start: 0, end: 0 }) }));
 }
 
-/** The line each top-level element of an already valid JSON array starts on. */
-function elementLines(text: string): number[] {
-  const lines: number[] = [];
+/** Where each top-level element of an already valid JSON array starts (line, offset) and ends. */
+function elementPlaces(text: string, from: number): { line: number; start: number; end: number }[] {
+  const places: { line: number; start: number; end: number }[] = [];
   let line = 1;
   let depth = 0;
   let inString = false;
   let expectValue = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10) line++;
     if (inString) {
@@ -35,17 +38,22 @@ function elementLines(text: string): number[] {
     }
     if (c === 32 || c === 9 || c === 10 || c === 13) continue;
     if (depth === 1 && expectValue && c !== 93) {
-      lines.push(line);
+      places.push({ line, start: i, end: text.length });
       expectValue = false;
     }
     if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
       depth++;
       if (depth === 1) expectValue = true;
-    } else if (c === 93 || c === 125) depth--;
-    else if (c === 44 && depth === 1) expectValue = true;
+    } else if (c === 93 || c === 125) {
+      depth--;
+      if (depth === 0 && places.length > 0) places[places.length - 1].end = i;
+    } else if (c === 44 && depth === 1) {
+      places[places.length - 1].end = i;
+      expectValue = true;
+    }
   }
-  return lines;
+  return places;
 }
 
 /** Lines in a text the way an editor numbers them: a final newline does not open a new line. */

@@ -1,33 +1,77 @@
 import type { Database } from "../../runner/database.ts";
+import { UserError } from "../../runner/errors.ts";
 import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
-import { newLoadId } from "../ledger.ts";
+import { ensureLandingTables, newLoadId } from "../ledger.ts";
 import type { LoadProgressState } from "../progress.ts";
 import { CHANNEL_LISTS, dayFileDocument, isDayFile, slackDirectory } from "./parseExport.ts";
-import { openSlackExport } from "./readExport.ts";
+import { DEFAULT_LIMITS, openSlackExport, type ExportLimits, type SlackExport } from "./readExport.ts";
 
 export interface SlackLandResult extends LandResult {
   table: string;
 }
 
-/** Day files read, parsed and landed at a time: one transaction each, and what memory holds. */
+export interface SlackLoadOptions {
+  replace?: boolean;
+  loadId?: string;
+  /** Land an export without users.json or channels.json (with a warning) instead of refusing it. */
+  allowPartial?: boolean;
+  limits?: Partial<ExportLimits>;
+  onProgress?: (state: LoadProgressState) => void;
+  /** Told what the load left out or could not do, for the user to see. */
+  onWarning?: (message: string) => void;
+}
+
+export const SLACK_TABLES = ["slack_users", "slack_channels", "slack_messages"] as const;
+
+/** Day files read, parsed and landed at a time, and the inflated bytes they may hold: one transaction each. */
 const BATCH_FILES = 500;
+const BATCH_BYTES = 64 * 2 ** 20;
+
+/** What authors, mentions and channel names are resolved against; without them a load is partial. */
+const DIRECTORY_FILES = ["users.json", "channels.json"];
 
 /**
  * Lands a Slack workspace export (its folder or zip) into `raw.slack_users`, `raw.slack_channels`
  * and `raw.slack_messages`, one ledger entry per file named by its path inside the export.
  * Authors and mentions are resolved against the export's own `users.json`. One load id for all
  * three. Day files go in batches; the ledger is per file, so a rerun after a crash lands only
- * what is missing.
+ * what is missing. An export without users.json or channels.json is refused unless
+ * `allowPartial`: its messages would land without authors, and the identical day files of the
+ * complete export would later be skipped. All three tables exist afterwards either way, so
+ * that the definitions reading them run.
  */
-export async function loadSlack(
-  db: Database,
-  exportPath: string,
-  options: { replace?: boolean; loadId?: string; onProgress?: (state: LoadProgressState) => void } = {},
-): Promise<SlackLandResult[]> {
-  const slack = openSlackExport(exportPath);
+export async function loadSlack(db: Database, exportPath: string, options: SlackLoadOptions = {}): Promise<SlackLandResult[]> {
+  const slack = await openSlackExport(exportPath, {
+    maxEntryBytes: options.limits?.maxEntryBytes ?? DEFAULT_LIMITS.maxEntryBytes,
+    maxArchiveBytes: options.limits?.maxArchiveBytes ?? DEFAULT_LIMITS.maxArchiveBytes,
+  });
+  try {
+    for (const skipped of slack.skipped) options.onWarning?.(`skipped ${skipped}`);
+    const missing = DIRECTORY_FILES.filter((n) => !slack.names.includes(n));
+    if (missing.length > 0) {
+      const what = `${exportPath} is an incomplete Slack export: it has no ${missing.join(" and no ")}`;
+      if (!options.allowPartial) {
+        throw new UserError(
+          `${what}, so its messages would land without their authors' or channels' names. ` +
+            "Load the complete export, or pass --allow-partial to land it anyway (a complete export loaded later fills in what is missing)",
+          { file: exportPath },
+        );
+      }
+      options.onWarning?.(`${what}; landing it anyway (--allow-partial): authors and channels resolve once a complete export is loaded`);
+    }
+    await db.withConnection(async (connection) => {
+      for (const table of SLACK_TABLES) await ensureLandingTables(connection, table);
+    });
+    return await landExport(db, slack, options);
+  } finally {
+    slack.close();
+  }
+}
+
+async function landExport(db: Database, slack: SlackExport, options: SlackLoadOptions): Promise<SlackLandResult[]> {
   const landOptions = { replace: options.replace, loadId: options.loadId ?? newLoadId() };
-  const [usersFile] = slack.read(slack.names.filter((n) => n === "users.json"));
-  const directory = slackDirectory(usersFile, slack.read(CHANNEL_LISTS.filter((n) => slack.names.includes(n))));
+  const [usersFile] = await slack.read(slack.names.filter((n) => n === "users.json"));
+  const directory = slackDirectory(usersFile, await slack.read(CHANNEL_LISTS.filter((n) => slack.names.includes(n))));
   const dayFiles = slack.names.filter(isDayFile);
   const landed = [...directory.users, ...directory.channels];
   const progress: LoadProgressState = {
@@ -50,8 +94,26 @@ export async function loadSlack(
   };
   await land("slack_users", directory.users);
   await land("slack_channels", directory.channels);
-  for (let i = 0; i < dayFiles.length; i += BATCH_FILES) {
-    await land("slack_messages", slack.read(dayFiles.slice(i, i + BATCH_FILES)).map((file) => dayFileDocument(file, directory)));
+  for (const batch of batches(dayFiles, (name) => slack.size(name))) {
+    await land("slack_messages", (await slack.read(batch)).map((file) => dayFileDocument(file, directory)));
   }
   return results;
+}
+
+/** `names` in order, cut into batches of at most BATCH_FILES names and (but for a single big file) BATCH_BYTES. */
+function batches(names: string[], size: (name: string) => number): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const name of names) {
+    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + size(name) > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(name);
+    bytes += size(name);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { SourceDocument, SourceRecord } from "../land.ts";
-import { countLines, parseJsonArray } from "./jsonArray.ts";
+import { countLines, parseJsonArray, type JsonArrayElement } from "./jsonArray.ts";
 import { slackMessage } from "./message.ts";
 import type { ExportFile } from "./readExport.ts";
 import type { SlackNames } from "./text.ts";
@@ -80,28 +80,52 @@ export function dayFileDocument(file: ExportFile, directory: SlackDirectory): So
   const folder = file.name.slice(0, file.name.indexOf("/"));
   const conversation = directory.conversation(folder);
   const context = { chatId: conversation.id, chatName: conversation.name, names: directory.names, isBotUser: directory.isBotUser };
-  const { doc, elements } = readArray(file);
+  const { doc, elements, text } = readArray(file);
   if (elements.length > 0) {
-    doc.records = elements.map(({ value, line }): SourceRecord => {
-      const message = slackMessage(value, context);
-      return "error" in message
-        ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
-        : { line, json: JSON.stringify(message) };
-    });
+    doc.records = elements.map((element): SourceRecord =>
+      oneElement(element, text, ({ value, line }) => {
+        const message = slackMessage(value, context);
+        return "error" in message
+          ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
+          : { line, json: JSON.stringify(message) };
+      }),
+    );
   }
   return doc;
 }
 
-/** A file's document with its elements landed as they are; a file that does not parse becomes one quarantined record. */
-function readArray(file: ExportFile): { doc: SourceDocument; elements: { value: unknown; line: number }[] } {
+/**
+ * One element's record; an element that cannot be turned into one (nested so deep that
+ * serialising it overflows the stack) is quarantined alone, as its own text, and its
+ * neighbours land.
+ */
+function oneElement(element: JsonArrayElement, text: string, record: (element: JsonArrayElement) => SourceRecord): SourceRecord {
+  try {
+    return record(element);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const raw = text.slice(element.start, element.end).trim();
+    return { line: element.line, raw, error: `element cannot be processed: ${error.message} (nested too deeply?)` };
+  }
+}
+
+/**
+ * A file's document with its elements landed as they are; a file that does not parse becomes
+ * one quarantined record, and a file that could not be read at all a failed document.
+ */
+function readArray(file: ExportFile): { doc: SourceDocument; elements: JsonArrayElement[]; text: string } {
   const doc: SourceDocument = {
     path: file.path,
     fileName: file.name,
-    sha256: createHash("sha256").update(file.bytes).digest("hex"),
-    bytes: file.bytes.byteLength,
+    sha256: createHash("sha256").update(file.bytes ?? file.fingerprint ?? "").digest("hex"),
+    bytes: file.bytes?.byteLength ?? 0,
     lines: 0,
     records: [],
   };
+  if (file.bytes === undefined) {
+    doc.failure = `${file.path}: ${file.unreadable}`;
+    return { doc, elements: [], text: "" };
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(file.bytes);
@@ -109,22 +133,25 @@ function readArray(file: ExportFile): { doc: SourceDocument; elements: { value: 
     text = new TextDecoder("utf-8").decode(file.bytes);
     doc.lines = countLines(text);
     doc.records = [{ line: 1, raw: text, error: "file is not valid UTF-8" }];
-    return { doc, elements: [] };
+    return { doc, elements: [], text };
   }
   doc.lines = countLines(text);
+  let elements: JsonArrayElement[];
   try {
-    const elements = parseJsonArray(text);
-    doc.records = elements.map(({ value, line }): SourceRecord =>
-      value !== null && typeof value === "object" && !Array.isArray(value)
-        ? { line, json: JSON.stringify(value) }
-        : { line, raw: JSON.stringify(value), error: "element is not a JSON object" },
-    );
-    return { doc, elements };
+    elements = parseJsonArray(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     doc.records = [{ line: errorLine(text, message), raw: text, error: `not a JSON array: ${message}` }];
-    return { doc, elements: [] };
+    return { doc, elements: [], text };
   }
+  doc.records = elements.map((element): SourceRecord =>
+    oneElement(element, text, ({ value, line }) =>
+      value !== null && typeof value === "object" && !Array.isArray(value)
+        ? { line, json: JSON.stringify(value) }
+        : { line, raw: JSON.stringify(value), error: "element is not a JSON object" },
+    ),
+  );
+  return { doc, elements, text };
 }
 
 /** The line a JSON.parse error points at ("… at position 123"), else 1. */
