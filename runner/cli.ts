@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { UserError } from "./errors.ts";
+import { UsageError, UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { targetName } from "./graph.ts";
@@ -142,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof UserError) {
       console.error(`duckform: ${error.message}`);
-      return 1;
+      return error instanceof UsageError ? 2 : 1;
     }
     throw error;
   }

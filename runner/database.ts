@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { UserError, messageOf } from "./errors.ts";
+import { UsageError, UserError, messageOf } from "./errors.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 
 /** The catalog name of a project without a defaultDatabase (v3: defaultProject). */
@@ -9,12 +9,29 @@ export const DEFAULT_CATALOG = "duckform";
 
 /**
  * Where a project's database file lives: `--database`, else $DUCKFORM_DATABASE,
- * else `<defaultDatabase>.duckdb` in the project directory.
+ * else `<defaultDatabase>.duckdb` in the project directory. An empty `--database` is what a
+ * script passes for an unset variable; writing to the default file instead would be a guess.
  */
 export function databasePath(projectDir: string, explicit?: string, catalog?: string): string {
+  if (explicit !== undefined && explicit.trim() === "") {
+    throw new UsageError("--database is empty: give a file name (is the variable you passed unset?)");
+  }
   const chosen = explicit ?? process.env.DUCKFORM_DATABASE;
   if (chosen) return resolve(chosen);
   return join(resolve(projectDir), `${catalog || DEFAULT_CATALOG}.duckdb`);
+}
+
+/**
+ * Who holds the lock and what to do, without DuckDB's advice to open the file read-only,
+ * which is no help to a command that must write and would also block the writer.
+ */
+function lockMessage(path: string, duckdbMessage: string): string {
+  const holder = /lock is held in (.+?) \(PID (\d+)\)/.exec(duckdbMessage);
+  const who = holder ? `process ${holder[2]} (${holder[1]})` : "another process";
+  return (
+    `database ${path} is in use by ${who}: wait for it to finish and run this again; ` +
+    "BI tools and other readers should query the published copy of gold, not this file"
+  );
 }
 
 /**
@@ -42,16 +59,18 @@ export class Database {
         await connection.run(`attach ${quoteLiteral(path)} as ${quoteIdent(name)}${options.readOnly ? " (read_only)" : ""}`);
         // The instance itself is in memory, which gives it no place to spill to; big sorts, joins
         // and temp tables spill beside the database file instead, as a file-backed DuckDB does.
-        if (path !== ":memory:") await connection.run(`set temp_directory = ${quoteLiteral(`${path}.tmp`)}`);
+        if (path !== ":memory:") {
+          // Holding the write lock, nobody else can be spilling there: what is left is a killed run's.
+          if (!options.readOnly) rmSync(`${path}.tmp`, { recursive: true, force: true });
+          await connection.run(`set temp_directory = ${quoteLiteral(`${path}.tmp`)}`);
+        }
       } finally {
         connection.closeSync();
       }
     } catch (error) {
       instance.closeSync();
       const message = messageOf(error);
-      if (/lock/i.test(message)) {
-        throw new UserError(`database ${path} is in use by another process: ${message}`);
-      }
+      if (/lock/i.test(message)) throw new UserError(lockMessage(path, message));
       throw new UserError(`cannot open database ${path}: ${message}`);
     }
     return db;

@@ -12,6 +12,14 @@ export class UserError extends Error {
   }
 }
 
+/** A command line that cannot mean anything (an empty --database): the CLI exits 2, as for a bad flag. */
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
 /** The message of any thrown value, for errors that come from DuckDB or user code. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -74,11 +74,17 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
   }
 
   const lines = lineCounter(html);
+  const idsInText = messageIdsInText(html);
+  const nodes = messageElements(history, idsInText.size);
+  const seen = new Set<number>();
   let block: BlockHead | null = null;
-  for (const node of history.children) {
-    if (node.type !== "tag" || !hasClass(node, "message")) continue;
+  for (const [i, node] of nodes.entries()) {
     const line = lines(node.startIndex ?? 0);
-    const raw = () => html.slice(node.startIndex ?? 0, (node.endIndex ?? html.length - 1) + 1);
+    const next = nodes[i + 1];
+    // Document order: a message that starts before this one ends sits inside it, so this one's
+    // markup was never closed and its content cannot be told from what follows.
+    const broken = next !== undefined && (next.startIndex ?? 0) <= (node.endIndex ?? 0);
+    const raw = () => html.slice(node.startIndex ?? 0, broken ? (next.startIndex ?? undefined) : (node.endIndex ?? html.length - 1) + 1);
     const idMatch = /^message(-?\d+)$/.exec(node.attribs.id ?? "");
     if (!idMatch) {
       records.push({ line, raw: raw(), error: `message element without a numeric id (id="${node.attribs.id ?? ""}")` });
@@ -86,7 +92,9 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
     }
     const messageId = Number(idMatch[1]);
     if (messageId < 0) continue;
+    seen.add(messageId);
     try {
+      if (broken) throw new Unparseable(`message ${messageId}: its markup is not closed before message element ${next.attribs.id ?? "?"} begins`);
       if (hasClass(node, "service")) {
         block = null;
         const body = childWithClass(node, "body");
@@ -123,7 +131,52 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
       records.push({ line, raw: raw(), error: error.message });
     }
   }
+  // Every message the text holds is landed or quarantined: one the parser never saw as an
+  // element (swallowed by broken markup) is kept as the text around its id.
+  const lost = [...idsInText].filter(([id]) => !seen.has(id));
+  if (lost.length > 0) {
+    const lostLines = lineCounter(html);
+    for (const [id, at] of lost) {
+      records.push({
+        line: lostLines(at),
+        raw: html.slice(at, at + 4096),
+        error: `message ${id}: the page's markup around it is broken, so it could not be read as a message element`,
+      });
+    }
+    records.sort((a, b) => a.line - b.line);
+  }
   return { chatName, records };
+}
+
+/**
+ * Where each message id of a page is written (`id="message123"`), as an index into the text:
+ * the exporter escapes quotes in message text, so only message elements write this.
+ */
+function messageIdsInText(html: string): Map<number, number> {
+  const ids = new Map<number, number>();
+  for (const match of html.matchAll(/ id="message(\d+)"/g)) if (!ids.has(Number(match[1]))) ids.set(Number(match[1]), match.index);
+  return ids;
+}
+
+/**
+ * The page's message elements in document order. The exporter writes them as children of
+ * div.history, and they are taken from there when that accounts for every id in the text;
+ * otherwise broken markup has nested some inside others, and the whole history is searched
+ * (without recursion: an unclosed div per message nests thousands deep).
+ */
+function messageElements(history: Element, idsInText: number): Element[] {
+  const isMessage = (node: AnyNode): node is Element => node.type === "tag" && hasClass(node, "message");
+  const direct = history.children.filter(isMessage);
+  if (direct.filter((n) => !/^message-/.test(n.attribs.id ?? "")).length === idsInText) return direct;
+  const found: Element[] = [];
+  const stack: AnyNode[] = [...history.children].reverse();
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.type !== "tag") continue;
+    if (isMessage(node)) found.push(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  }
+  return found;
 }
 
 function regularMessage(
