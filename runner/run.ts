@@ -74,6 +74,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     const run: RunResults = {
       runId,
       projectDir,
+      dataformCoreVersion: graph.dataformCoreVersion,
       database: db ? file : null,
       startedAt,
       seconds: Math.round(performance.now() - started) / 1000,

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileProject, findCore } from "../../runner/compile.ts";
+import { compileProject } from "../../runner/compile.ts";
+import { resolveCore } from "../../runner/core.ts";
 import { Dialect } from "../../runner/dialect.ts";
 import { copyFixture } from "../util/project.ts";
 
@@ -43,8 +44,10 @@ describe("compileProject", () => {
     const dir = copyFixture("basic");
     const core = join(dir, "node_modules", "@dataform", "core");
     mkdirSync(core, { recursive: true });
-    writeFileSync(join(core, "bundle.js"), `module.exports = require(${JSON.stringify(findCore(fixture("basic")).bundle)});`);
-    expect(findCore(dir).bundle).toBe(join(core, "bundle.js"));
+    const ours = resolveCore(fixture("basic"));
+    writeFileSync(join(core, "bundle.js"), `module.exports = require(${JSON.stringify(ours.bundle)});`);
+    writeFileSync(join(core, "package.json"), JSON.stringify({ name: "@dataform/core", version: ours.version }));
+    expect(resolveCore(dir).bundle).toBe(join(core, "bundle.js"));
     expect(compileProject(dir).tables).toHaveLength(3);
   });
 });
