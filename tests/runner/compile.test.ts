@@ -69,3 +69,21 @@ describe("Dialect", () => {
     expect(dialect.translateBuiltinAssertion(rowConditions.query)).toContain("  'id IS NOT NULL' AS failing_row_condition");
   });
 });
+
+describe("require in the compile sandbox", () => {
+  it("follows Node's rules: require(\"../\") is the folder's index.js, a folder's package.json main, node_modules from the requiring file", () => {
+    const dir = copyFixture("node-require");
+    // A file beside the project folder that a loader guessing `<dir>.js` would pick up.
+    writeFileSync(`${dir}.js`, `module.exports = { greeting: "the wrong file, beside the project" };`);
+    const graph = compileProject(dir);
+    expect(graph.graphErrors.compilationErrors).toEqual([]);
+    const query = (name: string) => graph.tables.find((t) => t.target.name === name)!.query;
+    expect(query("from_index")).toBe("select 'from the project index.js' as greeting");
+    expect(query("from_lib")).toBe("select 'the require export of lib-dep via lib/main.js' as label");
+  });
+
+  it("gives the same graph when the same project is compiled twice", () => {
+    const dir = copyFixture("node-require");
+    expect(JSON.stringify(compileProject(dir))).toBe(JSON.stringify(compileProject(dir)));
+  });
+});
