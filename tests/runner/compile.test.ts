@@ -1,11 +1,16 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { compileProject } from "../../runner/compile.ts";
 import { resolveCore } from "../../runner/core.ts";
 import { Dialect } from "../../runner/dialect.ts";
+import { targetName, type Target } from "../../runner/graph.ts";
 import { copyFixture } from "../util/project.ts";
 
+const ROOT = resolve(import.meta.dirname, "..", "..");
+const execFileAsync = promisify(execFile);
 const fixture = (name: string) => resolve(import.meta.dirname, "..", "fixtures", name);
 
 describe("compileProject", () => {
@@ -87,3 +92,49 @@ describe("require in the compile sandbox", () => {
     expect(JSON.stringify(compileProject(dir))).toBe(JSON.stringify(compileProject(dir)));
   });
 });
+
+describe("a project using a real Dataform package from npm (@dataform/sql)", () => {
+  it("compiles to the same actions, targets, dependencies and SQL as the official `dataform compile --json`", async () => {
+    const dir = copyFixture("real-package");
+    // The set-up npm install: the packages as npm installed them for duckform (a devDependency).
+    for (const name of ["core", "sql"]) {
+      cpSync(join(ROOT, "node_modules", "@dataform", name), join(dir, "node_modules", "@dataform", name), { recursive: true });
+    }
+    const { stdout } = await execFileAsync(join(ROOT, "node_modules", ".bin", "dataform"), ["compile", dir, "--json"], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const official = JSON.parse(stdout) as Record<string, Record<string, unknown>[] | undefined>;
+    const ours = compileProject(dir) as unknown as Record<string, Record<string, unknown>[] | undefined>;
+    expect(ours.graphErrors).toEqual({ compilationErrors: [] });
+    expect(summarise(ours)).toEqual(summarise(official));
+    expect(summarise(ours).tables).toHaveLength(3);
+    expect(summarise(ours).tables.find((t) => t.name === "test-proj.analytics.orders")).toHaveProperty(
+      "query",
+      expect.stringContaining("if(amount > 100, 'large', 'small') as order_size"),
+    );
+    expect(summarise(ours).declarations.map((d) => d.name)).toEqual(["test-proj.raw.raw_orders", "vendor-data.raw.prices"]);
+  });
+});
+
+/** A proto default (false, "", []), which the CLI's JSON leaves out, as null. */
+const orNull = (v: unknown) => (v === undefined || v === false || v === "" || (Array.isArray(v) && v.length === 0) ? null : v);
+
+/** What both compilers must agree on. */
+function summarise(graph: Record<string, Record<string, unknown>[] | undefined>) {
+  const name = (t: unknown) => targetName(t as Target);
+  const of = (kind: string, fields: string[]) =>
+    (graph[kind] ?? [])
+      .map((a) => ({
+        name: name(a.target),
+        fileName: a.fileName,
+        dependencies: ((a.dependencyTargets as Target[] | undefined) ?? []).map(name).sort(),
+        ...Object.fromEntries(fields.map((f) => [f, orNull(a[f])])),
+      }))
+      .sort((x, y) => x.name.localeCompare(y.name));
+  return {
+    tables: of("tables", ["type", "query", "incrementalQuery", "uniqueKey", "tags"]),
+    operations: of("operations", ["queries", "hasOutput"]),
+    assertions: of("assertions", ["query"]),
+    declarations: of("declarations", []),
+  };
+}
