@@ -145,8 +145,9 @@ async function schedule(
           if (blocker) {
             pending.splice(i--, 1);
             const status = results.get(blocker)!.status;
+            const result = skipped(action, blocker, status);
             if (action.disabled) disabledBelowFailure.add(action.name);
-            finish(action.disabled ? disabled(action, blocker, status) : skipped(action, blocker, status));
+            finish(action.disabled ? { ...result, status: "disabled", notes: [`disabled; ${blocker} ${outcome(status)} above it`] } : result);
             progressed = true;
             continue;
           }
@@ -169,10 +170,6 @@ async function schedule(
     };
     pump();
   });
-}
-
-function disabled(action: PlannedAction, blocker: string, status: ActionStatus): ActionResult {
-  return { ...skipped(action, blocker, status), status: "disabled", notes: [`disabled; ${blocker} ${outcome(status)} above it`] };
 }
 
 function outcome(status: ActionStatus): string {
