@@ -91,16 +91,18 @@ function describe(bundle: string, source: string): Core {
 
 /**
  * Core 2 compiles to a graph without the action types and configs duckform reads (every table
- * comes out as an unknown type), so it is refused rather than half run.
+ * comes out as an unknown type), so it is refused rather than half run. Core 3 still reads
+ * dataform.json, so the fix is only the version.
  */
 function refuseCore2(version: string, from: string): void {
   const major = Number(/\d+/.exec(version)?.[0]);
   if (major >= 3) return;
-  throw new UserError(
-    `@dataform/core ${version} (${from}) is too old: duckform compiles with @dataform/core 3 or later. ` +
-      `Upgrade the project (Dataform's guide: https://cloud.google.com/dataform/docs/migrate-to-workflow-settings), ` +
-      `e.g. set dataformCoreVersion: ${describe(ourBundle, "").version} in workflow_settings.yaml`,
-  );
+  const ours = describe(ourBundle, "").version;
+  const fix =
+    from === "workflow_settings.yaml"
+      ? `set dataformCoreVersion: ${ours} in workflow_settings.yaml`
+      : `set "@dataform/core": "${ours}" in package.json and run \`npm install\` (core 3 still reads dataform.json)`;
+  throw new UserError(`@dataform/core ${version} (${from}) is too old: duckform compiles with @dataform/core 3 or later; ${fix}`);
 }
 
 /**

@@ -91,7 +91,11 @@ export class Database {
     const file = this.fileOf(name);
     if (!options.create && !existsSync(file)) return;
     const mode = options.readOnly ? " (read_only)" : "";
-    await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}${mode}`));
+    try {
+      await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}${mode}`));
+    } catch (error) {
+      throw new UserError(`cannot attach ${file} as database ${name}: ${messageOf(error)}`);
+    }
   }
 
   close(): void {
