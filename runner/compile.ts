@@ -176,7 +176,7 @@ class ProjectLoader {
     return this.load(this.resolve(request, fromFile));
   }
 
-  resolve(request: string, fromFile: string): string {
+  private resolve(request: string, fromFile: string): string {
     try {
       return createRequire(fromFile).resolve(request);
     } catch {
