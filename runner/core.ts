@@ -132,11 +132,12 @@ function cachedCore(pin: Pin, projectDir: string): Core {
     } catch (error) {
       const stderr = String((error as { stderr?: Buffer }).stderr ?? "").trim();
       const reason = stderr.split("\n").filter((l) => /error/i.test(l)).slice(0, 2).join("; ") || messageOf(error);
+      const projectInstall = pin.from === "package.json" ? `, or \`npm install\` in ${projectDir}` : "";
       throw new UserError(
         `@dataform/core ${pin.version}, pinned by ${pin.from}, is not installed: looked in ` +
           `${join(projectDir, "node_modules", "@dataform", "core")} and ${dir}, and npm could not install it (${reason}). ` +
-          `Fix: when online, run duckform again, or install it yourself: npm install --prefix ${dir} @dataform/core@${pin.version}` +
-          `; or pin a published version (npm view @dataform/core versions)`,
+          `Fix: with the npm registry reachable, run \`npm install --prefix ${dir} @dataform/core@${pin.version}\` ` +
+          `(duckform runs it itself when it can)${projectInstall}, or pin a published version (\`npm view @dataform/core versions\`)`,
       );
     } finally {
       rmSync(staging, { recursive: true, force: true });
