@@ -34,7 +34,7 @@ const ourBundle = createRequire(import.meta.url).resolve("@dataform/core/bundle.
 export function resolveCore(projectDir: string): Core {
   const pin = readPin(projectDir);
   const ownBundle = join(projectDir, "node_modules", "@dataform", "core", "bundle.js");
-  const own = existsSync(ownBundle) ? describe(ownBundle, `${join(projectDir, "node_modules")}`) : undefined;
+  const own = existsSync(ownBundle) ? describe(ownBundle, join(projectDir, "node_modules")) : undefined;
   const ours = describe(ourBundle, "duckform's own");
   let core: Core;
   if (!pin) {
@@ -44,8 +44,12 @@ export function resolveCore(projectDir: string): Core {
   } else if (ours.version === pin.version) {
     core = ours;
   } else if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(pin.version)) {
-    // A range in package.json is npm's to resolve; the project has not run npm install yet.
     refuseCore2(pin.version, pin.from);
+    // Core compares dataformCoreVersion with its own version, so only an exact one can compile.
+    if (pin.from === "workflow_settings.yaml") {
+      throw new UserError(`dataformCoreVersion in workflow_settings.yaml must be an exact version such as ${ours.version}, not ${pin.version}`);
+    }
+    // A range in package.json is npm's to resolve; the project has not run npm install yet.
     throw new UserError(
       `package.json asks for @dataform/core ${pin.version}, which is not installed in ${join(projectDir, "node_modules")}; ` +
         `run \`npm install\` in ${projectDir}`,
@@ -59,7 +63,7 @@ export function resolveCore(projectDir: string): Core {
 }
 
 /** Where pinned cores are installed: $DUCKFORM_CORE_CACHE, else ~/.cache/duckform/core. */
-export function coreCacheDir(): string {
+function coreCacheDir(): string {
   return process.env.DUCKFORM_CORE_CACHE || join(homedir(), ".cache", "duckform", "core");
 }
 

@@ -71,6 +71,14 @@ describe("a pinned dataformCoreVersion", () => {
     );
   });
 
+  it("that is a range is refused: core compares the pin with its own version", () => {
+    const dir = copyFixture("pinned-core");
+    writeSettings(dir, "^3.0.0");
+    expect(() => compileProject(dir)).toThrow(
+      `dataformCoreVersion in workflow_settings.yaml must be an exact version such as ${ourVersion}, not ^3.0.0`,
+    );
+  });
+
   it("is printed by compile and recorded in run_results.json", async () => {
     prepareCoreCache(cache, "3.0.8");
     const dir = copyFixture("pinned-core");
