@@ -205,7 +205,7 @@ async function checkDeclaredSources(
       const where = database === db.catalog ? `${t.schema}.${t.name}` : `${database}.${t.schema}.${t.name}`;
       throw new ActionFailure(
         `declared source ${where} (${declaration.fileName}) does not exist in ${file}` +
-          `${existsSync(file) ? "" : ", which does not exist yet"}; load or create it before running ${action.name}`,
+          `${existsSync(file) ? "" : " (no such file yet)"}; load or create it before running ${action.name}`,
       );
     }
     seen.add(key);

@@ -286,8 +286,8 @@ describe("a declared source in another database", () => {
     const run = await runProject(dir);
     expect(run.status).toBe("failed");
     expect(run.actions[0].error!.message).toBe(
-      `declared source vendor-data.raw.prices (definitions/sources.js) does not exist in ${join(dir, "vendor-data.duckdb")}, ` +
-        `which does not exist yet; load or create it before running test-proj.analytics.latest_prices`,
+      `declared source vendor-data.raw.prices (definitions/sources.js) does not exist in ${join(dir, "vendor-data.duckdb")} ` +
+        `(no such file yet); load or create it before running test-proj.analytics.latest_prices`,
     );
     await sqlRows(join(dir, "vendor-data.duckdb"), "create schema raw; select 1", "vendor-data");
     const again = await runProject(dir);
