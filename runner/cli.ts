@@ -43,18 +43,28 @@ function buildProgram(): Command {
       // Commands load their modules on use, so that `duckform compile` does not start DuckDB
       // and no command pays for another's dependencies.
       const { assertCompiled, compileProject } = await import("./compile.ts");
-      const graph = compileProject(projectDir, { vars: opts.vars, schemaSuffix: opts.schemaSuffix });
+      let core = "";
+      const graph = compileProject(projectDir, {
+        vars: opts.vars,
+        schemaSuffix: opts.schemaSuffix,
+        onCore: (c) => (core = `@dataform/core ${c.version} (${c.source})`),
+      });
       if (opts.json) console.log(JSON.stringify(graph, null, 2));
       assertCompiled(graph);
       if (!opts.json) {
         const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+        const notebooks = graph.notebooks ?? [];
+        const preparations = graph.dataPreparations ?? [];
         console.log(
-          `Compiled ${count(graph.tables.length, "dataset")}, ${count(graph.assertions.length, "assertion")}, ` +
+          `Compiled with ${core}: ${count(graph.tables.length, "dataset")}, ${count(graph.assertions.length, "assertion")}, ` +
             `${count(graph.operations.length, "operation")}, ${count(graph.declarations.length, "declaration")}, ` +
-            `${count(graph.tests.length, "test")}.`,
+            `${count(graph.tests.length, "test")}, ${count(notebooks.length, "notebook")}` +
+            `${preparations.length > 0 ? `, ${count(preparations.length, "data preparation")}` : ""}.`,
         );
         for (const t of graph.tables) console.log(`  ${targetName(t.target)} [${t.enumType.toLowerCase()}]  ${t.fileName}`);
         for (const o of graph.operations) console.log(`  ${targetName(o.target)} [operation]  ${o.fileName}`);
+        for (const n of notebooks) console.log(`  ${targetName(n.target)} [notebook]  ${n.fileName}`);
+        for (const p of preparations) console.log(`  ${targetName(p.target)} [data preparation]  ${p.fileName}`);
         for (const a of graph.assertions) console.log(`  ${targetName(a.target)} [assertion]  ${a.fileName}`);
       }
     });
@@ -95,7 +105,7 @@ function buildProgram(): Command {
       } else if (opts.dryRun) {
         for (const a of run.actions) {
           console.log(`-- ${a.name} [${a.type}${a.status === "disabled" ? ", disabled" : ""}]  ${a.fileName}`);
-          for (const statement of a.sql ?? []) console.log(`${statement.trim()};\n`);
+          for (const statement of a.sql ?? []) console.log(`${statement.trim().replace(/;+$/, "")};\n`);
         }
       } else {
         const count = (status: string) => run.actions.filter((a) => a.status === status).length;

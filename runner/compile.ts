@@ -3,6 +3,7 @@ import { builtinModules, createRequire } from "node:module";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import vm from "node:vm";
 import protobuf from "protobufjs";
+import { resolveCore, type Core } from "./core.ts";
 import { UserError, messageOf } from "./errors.ts";
 import type { CompiledGraph } from "./graph.ts";
 
@@ -13,6 +14,8 @@ export interface CompileOptions {
   schemaSuffix?: string;
   /** Extra ProjectConfig overrides (camelCase field names of Dataform's ProjectConfig). */
   projectConfigOverride?: Record<string, unknown>;
+  /** Told which core compiles the project, before it runs. */
+  onCore?: (core: Core) => void;
 }
 
 /** Files whose source the core compiler turns into JavaScript before they run. */
@@ -20,8 +23,8 @@ const COMPILED_EXTENSIONS = new Set([".sqlx", ".sql", ".yaml", ".yml", ".ipynb",
 const ourRequire = createRequire(import.meta.url);
 
 /**
- * Compiles a Dataform project in-process with `@dataform/core`: the project's own installed
- * core when it has one, else ours. The project's files run in a fresh V8 context with a small
+ * Compiles a Dataform project in-process with the `@dataform/core` that `resolveCore` chooses
+ * (the pinned version, else the project's installed core, else ours). The project's files run in a fresh V8 context with a small
  * CommonJS loader, the way Dataform's CLI runs them in vm2, so every compile starts from a clean
  * session and no project code touches this process's globals.
  */
@@ -30,7 +33,8 @@ export function compileProject(projectDir: string, options: CompileOptions = {})
   if (!existsSync(join(dir, "workflow_settings.yaml")) && !existsSync(join(dir, "dataform.json"))) {
     throw new UserError(`${dir} is not a Dataform project: it has neither workflow_settings.yaml nor dataform.json`);
   }
-  const core = findCore(dir);
+  const core = resolveCore(dir);
+  options.onCore?.(core);
   const protos = loadProtos(core.protoDir);
   const loader = new ProjectLoader(dir, core.bundle);
 
@@ -48,10 +52,7 @@ export function compileProject(projectDir: string, options: CompileOptions = {})
 
   let encoded: string;
   try {
-    const coreModule = loader.require("@dataform/core") as { main?: (request: string) => string };
-    if (typeof coreModule.main !== "function") {
-      throw new UserError(`${core.bundle} is too old: duckform needs @dataform/core 3 or later`);
-    }
+    const coreModule = loader.require("@dataform/core") as { main: (request: string) => string };
     encoded = coreModule.main(Buffer.from(request).toString("base64"));
   } catch (error) {
     if (error instanceof UserError) throw error;
@@ -83,21 +84,6 @@ function realProjectDir(projectDir: string): string {
     throw new UserError(`project directory ${dir} does not exist`);
   }
   return realpathSync(dir);
-}
-
-interface CoreLocation {
-  bundle: string;
-  protoDir: string;
-}
-
-/** The project's own `node_modules/@dataform/core` if installed, else the one duckform ships with. */
-export function findCore(projectDir: string): CoreLocation {
-  const own = join(projectDir, "node_modules", "@dataform", "core", "bundle.js");
-  const ours = ourRequire.resolve("@dataform/core/bundle.js");
-  const bundle = existsSync(own) ? own : ours;
-  // Old cores ship no .proto files; the wire format is backwards compatible, so ours serve.
-  const protoDir = existsSync(join(dirname(bundle), "core.proto")) ? dirname(bundle) : dirname(ours);
-  return { bundle, protoDir };
 }
 
 const protoCache = new Map<string, protobuf.Root>();
@@ -145,10 +131,12 @@ interface LoadedModule {
 }
 
 /**
- * A minimal CommonJS loader over a fresh V8 context. Non-relative requests resolve against the
- * project directory first (`require("definitions/x.sqlx")`, `includes/…`), as Dataform's vm2
- * sandbox does, then as packages from the project's node_modules; `@dataform/core` is always
- * the chosen bundle, so the project and the compiler share one session.
+ * A minimal CommonJS loader over a fresh V8 context. Requests resolve with Node's own resolver
+ * from the requiring file (relative paths, a folder's package.json `main`/`exports` or index.js,
+ * node_modules up the tree); a bare name Node cannot find is then looked up under the project
+ * root (`require("includes/x")`, and core's own `require("definitions/x.sqlx")`), which is the
+ * order of Dataform's vm2 sandbox. `@dataform/core` is always the chosen bundle, so the project,
+ * its packages and the compiler share one session.
  */
 class ProjectLoader {
   private readonly context: vm.Context;
@@ -181,33 +169,27 @@ class ProjectLoader {
     vm.runInContext("globalThis.global = globalThis;", this.context);
   }
 
-  require(request: string, fromDir = this.projectDir): unknown {
+  require(request: string, fromFile = join(this.projectDir, "index.js")): unknown {
     if (request === "@dataform/core") return this.load(this.coreBundle);
     const bare = request.startsWith("node:") ? request.slice(5) : request;
     if (builtinModules.includes(bare)) return ourRequire(bare);
-    return this.load(this.resolve(request, fromDir));
+    return this.load(this.resolve(request, fromFile));
   }
 
-  private resolve(request: string, fromDir: string): string {
-    const relativeRequest = request.startsWith("./") || request.startsWith("../");
-    const bases = isAbsolute(request)
-      ? [request]
-      : relativeRequest
-        ? [resolve(fromDir, request)]
-        : [resolve(this.projectDir, request)];
-    for (const base of bases) {
-      for (const candidate of [base, `${base}.js`, `${base}.json`, join(base, "index.js")]) {
-        if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  private resolve(request: string, fromFile: string): string {
+    try {
+      return createRequire(fromFile).resolve(request);
+    } catch {
+      const isBare = !isAbsolute(request) && !/^\.\.?(\/|$)/.test(request);
+      if (isBare) {
+        try {
+          return this.projectRequire.resolve(`./${request}`);
+        } catch {
+          // fall through to the error below
+        }
       }
     }
-    if (!relativeRequest && !isAbsolute(request)) {
-      try {
-        return this.projectRequire.resolve(request);
-      } catch {
-        // fall through to the error below
-      }
-    }
-    const error = new Error(`Cannot find module '${request}' from ${relative(this.projectDir, fromDir) || "."}`);
+    const error = new Error(`Cannot find module '${request}' from ${relative(this.projectDir, fromFile) || fromFile}`);
     (error as Error & { code: string }).code = "MODULE_NOT_FOUND";
     throw error;
   }
@@ -228,7 +210,9 @@ class ProjectLoader {
         const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
           filename,
         }).runInContext(this.context) as (...args: unknown[]) => void;
-        const localRequire = (request: string) => this.require(request, dirname(filename));
+        const localRequire = Object.assign((request: string) => this.require(request, filename), {
+          resolve: (request: string) => this.resolve(request, filename),
+        });
         wrapper.call(module.exports, module.exports, localRequire, module, filename, dirname(filename));
       }
       module.loaded = true;

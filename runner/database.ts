@@ -93,11 +93,28 @@ export class Database {
     }
   }
 
-  /** Attaches another database file under `name`, for targets in a second catalog; a missing file is left out. */
-  async attach(name: string, file: string, options: { readOnly?: boolean } = {}): Promise<void> {
-    if (!existsSync(file)) return;
+  /**
+   * Where a catalog's file is: this database's own, or `<catalog>.duckdb` beside it for a target
+   * in another database (a BigQuery project of its own, `projectSuffix` included).
+   */
+  fileOf(catalog: string): string {
+    return catalog === this.catalog ? this.file : join(dirname(this.file), `${catalog}.duckdb`);
+  }
+
+  /**
+   * Attaches another catalog's file (see fileOf) under its name. With `create` a missing file is
+   * created, for a database the run writes to; without, a missing file is left out, and what
+   * reads from it fails with a message naming the file.
+   */
+  async attach(name: string, options: { readOnly?: boolean; create?: boolean } = {}): Promise<void> {
+    const file = this.fileOf(name);
+    if (!options.create && !existsSync(file)) return;
     const mode = options.readOnly ? " (read_only)" : "";
-    await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}${mode}`));
+    try {
+      await this.withConnection((c) => c.run(`attach if not exists ${quoteLiteral(file)} as ${quoteIdent(name)}${mode}`));
+    } catch (error) {
+      throw new UserError(`cannot attach ${file} as database ${name}: ${messageOf(error)}`);
+    }
   }
 
   close(): void {

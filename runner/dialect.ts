@@ -30,9 +30,16 @@ export class Dialect {
     }
   }
 
-  /** Rewrites the backtick references to known targets in one compiled statement. */
+  /**
+   * Rewrites the backtick references to known targets in one compiled statement. String
+   * literals, quoted identifiers and comments are the user's text and are left as written, so
+   * `'${ctx.resolve("t")}'` stays the name as text; the alternation finds them first.
+   */
   translate(sql: string): string {
-    return sql.replace(/`([^`\r\n]+)`/g, (whole, inner: string) => this.references.get(inner) ?? whole);
+    return sql.replace(
+      /'[^']*'|"[^"]*"|--[^\n]*|\/\*[\s\S]*?\*\/|`([^`\r\n]+)`/g,
+      (whole, inner: string | undefined) => (inner === undefined ? whole : (this.references.get(inner) ?? whole)),
+    );
   }
 
   /**

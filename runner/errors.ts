@@ -20,7 +20,13 @@ export class UsageError extends UserError {
   }
 }
 
-/** The message of any thrown value, for errors that come from DuckDB or user code. */
+/**
+ * The message of any thrown value, for errors that come from DuckDB or user code. Errors thrown
+ * by project code in the compile sandbox are another realm's Error, which `instanceof Error`
+ * does not recognise; String() of one would prefix its message with "Error: ".
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : String(error);
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "./database.ts";
 import type { Dialect } from "./dialect.ts";
@@ -91,7 +92,7 @@ export async function executePlan(
       result,
     };
     try {
-      if (connection) await checkDeclaredSources(connection, action, catalog, declaredSourcesSeen, db!.file);
+      if (connection) await checkDeclaredSources(connection, action, db!, declaredSourcesSeen);
       await runAction(context);
     } catch (error) {
       result.status = "failed";
@@ -122,7 +123,13 @@ async function schedule(
 ): Promise<void> {
   const pending = [...plan];
   const freeSlots = Array.from({ length: concurrency }, (_, i) => i);
-  const ok = (name: string) => ["success", "disabled"].includes(results.get(name)?.status ?? "");
+  // A disabled action below a failure reports itself disabled, but what depends on it is still
+  // skipped, as Dataform skips everything below a failure.
+  const disabledBelowFailure = new Set<string>();
+  const ok = (name: string) => {
+    const status = results.get(name)?.status;
+    return status === "success" || (status === "disabled" && !disabledBelowFailure.has(name));
+  };
 
   await new Promise<void>((resolve, reject) => {
     let running = 0;
@@ -137,7 +144,10 @@ async function schedule(
           const blocker = deps.find((d) => !ok(d));
           if (blocker) {
             pending.splice(i--, 1);
-            finish(skipped(action, blocker, results.get(blocker)!.status));
+            const status = results.get(blocker)!.status;
+            const result = skipped(action, blocker, status);
+            if (action.disabled) disabledBelowFailure.add(action.name);
+            finish(action.disabled ? { ...result, status: "disabled", notes: [`disabled; ${blocker} ${outcome(status)} above it`] } : result);
             progressed = true;
             continue;
           }
@@ -162,6 +172,10 @@ async function schedule(
   });
 }
 
+function outcome(status: ActionStatus): string {
+  return status === "failed" ? "failed" : status === "disabled" ? "is disabled below a failure" : "was skipped";
+}
+
 function skipped(action: PlannedAction, blocker: string, status: ActionStatus): ActionResult {
   return {
     name: action.name,
@@ -171,25 +185,27 @@ function skipped(action: PlannedAction, blocker: string, status: ActionStatus): 
     startedAt: null,
     seconds: 0,
     rowsAffected: null,
-    notes: [`skipped because ${blocker} ${status === "failed" ? "failed" : "was skipped"}`],
+    notes: [`skipped because ${blocker} ${outcome(status)}`],
   };
 }
 
 async function checkDeclaredSources(
   connection: DuckDBConnection,
   action: PlannedAction,
-  catalog: string,
+  db: Database,
   seen: Set<string>,
-  file: string,
 ): Promise<void> {
   for (const declaration of action.declarations) {
     const t = declaration.target;
-    const key = relationKey(t.database || catalog, t.schema, t.name);
+    const database = t.database || db.catalog;
+    const key = relationKey(database, t.schema, t.name);
     if (seen.has(key)) continue;
-    if (!(await relationExists(connection, t.database || catalog, t.schema, t.name))) {
+    if (!(await relationExists(connection, database, t.schema, t.name))) {
+      const file = db.fileOf(database);
+      const where = database === db.catalog ? `${t.schema}.${t.name}` : `${database}.${t.schema}.${t.name}`;
       throw new ActionFailure(
-        `declared source ${t.schema}.${t.name} (${declaration.fileName}) does not exist in ${file}; ` +
-          `load or create it before running ${action.name}`,
+        `declared source ${where} (${declaration.fileName}) does not exist in ${file}` +
+          `${existsSync(file) ? "" : " (no such file yet)"}; load or create it before running ${action.name}`,
       );
     }
     seen.add(key);

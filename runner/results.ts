@@ -7,6 +7,8 @@ import { quoteQualified } from "./quote.ts";
 export interface RunResults {
   runId: string;
   projectDir: string;
+  /** The core that compiled the project (a pinned version, the project's own, or duckform's). */
+  dataformCoreVersion: string;
   database: string | null;
   startedAt: string;
   seconds: number;

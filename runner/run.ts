@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
 import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
 import { Dialect } from "./dialect.ts";
 import { executePlan, type ActionResult } from "./execute.ts";
 import type { CompiledGraph } from "./graph.ts";
-import { planRun, type Selection } from "./plan.ts";
+import { planRun, type PlannedAction, type Selection } from "./plan.ts";
 import { quoteQualified } from "./quote.ts";
 import { META_SCHEMA, appendHistory, ensureMetaTables, writeResultsFile, type RunResults } from "./results.ts";
 import { readWarehouseState, type RelationState } from "./state.ts";
@@ -52,13 +52,13 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
   const db = dryRunWithoutFile ? null : await Database.open(file, catalog, { readOnly: options.dryRun });
   let actions: ActionResult[];
   try {
-    if (db) await attachOtherDatabases(db, graph, options.dryRun);
+    if (db) await attachOtherDatabases(db, graph, plan, options.dryRun);
     let state = new Map<string, RelationState>();
     if (db) {
       state = await db.withConnection(async (connection) => {
         if (!options.dryRun) {
           await ensureMetaTables(connection, catalog);
-          await createSchemas(connection, graph, plan.map((a) => a.target));
+          await createSchemas(connection, graph, plan.filter((a) => !a.disabled).map((a) => a.target));
         }
         return readWarehouseState(connection);
       });
@@ -74,6 +74,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     const run: RunResults = {
       runId,
       projectDir,
+      dataformCoreVersion: graph.dataformCoreVersion,
       database: db ? file : null,
       startedAt,
       seconds: Math.round(performance.now() - started) / 1000,
@@ -93,17 +94,17 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
 }
 
 /**
- * Targets in another database (a BigQuery project of their own, say `database: "shared-data"`)
- * read from `<database>.duckdb` beside the project's database file, attached under that name.
+ * Targets in another database (a BigQuery project of its own: `database: "shared-data"`, or every
+ * target under `projectSuffix`) live in `<database>.duckdb` beside the project's database file,
+ * attached under that name. A database the run writes to is created; one it only reads is
+ * attached when its file exists.
  */
-async function attachOtherDatabases(db: Database, graph: CompiledGraph, readOnly?: boolean): Promise<void> {
-  const others = new Set(
-    [...graph.declarations, ...graph.tables, ...graph.operations]
-      .map((a) => a.target.database)
-      .filter((d) => d && d !== db.catalog),
-  );
-  for (const name of others) {
-    await db.attach(name, join(dirname(db.file), `${name}.duckdb`), { readOnly });
+async function attachOtherDatabases(db: Database, graph: CompiledGraph, plan: PlannedAction[], dryRun?: boolean): Promise<void> {
+  const written = new Set(dryRun ? [] : plan.filter((a) => !a.disabled).map((a) => a.target.database));
+  const all = new Set([...graph.declarations, ...graph.tables, ...graph.operations].map((a) => a.target.database));
+  for (const name of new Set([...written, ...all])) {
+    if (!name || name === db.catalog) continue;
+    await db.attach(name, { readOnly: dryRun, create: written.has(name) });
   }
 }
 

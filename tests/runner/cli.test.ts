@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { copyFixture } from "../util/project.ts";
 
@@ -56,5 +57,29 @@ describe("duckform CLI", () => {
     expect(stdout).toMatch(/Test failed: latest_plays_wrong_test/);
     expect(stdout).toMatch(/row 1, column "user_id": expected u1, but saw u1-late/);
     expect(stdout).toMatch(/^1 passed, 1 failed$/m);
+  });
+
+  it("compile counts notebooks in its summary and lists them", () => {
+    const { code, stdout } = duckform("compile", resolve(import.meta.dirname, "..", "fixtures", "notebook"));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/: 1 dataset, 0 assertions, 0 operations, 0 declarations, 0 tests, 1 notebook\.$/m);
+    expect(stdout).toMatch(/test-proj\.analytics\.explore \[notebook\]  definitions\/explore\.ipynb/);
+  });
+
+  it("--dry-run ends each statement with one semicolon, even one that ends in its own", () => {
+    const dir = copyFixture("selection");
+    writeFileSync(join(dir, "definitions", "semicolon.sqlx"), 'config { type: "operations" }\nselect 1;\n');
+    const { stdout } = duckform("run", dir, "--dry-run", "--actions", "semicolon");
+    expect(stdout).toMatch(/^select 1;$/m);
+    expect(stdout).not.toContain(";;");
+  });
+
+  it("an error outside any action is printed as its message, without an 'Error: ' prefix", () => {
+    const dir = copyFixture("selection");
+    writeFileSync(join(dir, "workflow_settings.yaml"), "defaultProject: test-proj\nnoSuchSetting: 1\n");
+    const { code, stderr } = duckform("compile", dir);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^duckform: compilation failed: Workflow settings error: /);
+    expect(stderr).not.toMatch(/Error: Workflow/);
   });
 });

@@ -252,3 +252,69 @@ describe("v2 projects", () => {
     ]);
   });
 });
+
+describe("writes to another database", () => {
+  it("create <database>.duckdb beside the project's file on the first write, and the run reads it back", async () => {
+    const dir = copyFixture("other-database");
+    const run = await runProject(dir);
+    expect(run.status).toBe("success");
+    expect(statusOf(run)).toEqual({ local_numbers: "success", shared_numbers: "success", total: "success" });
+    expect(await sqlRows(join(dir, "otherdb.duckdb"), "select sum(n) as s from shared.shared_numbers", "otherdb")).toEqual([{ s: 30 }]);
+    expect(await sqlRows(projectDatabase(dir), "select total from analytics.total")).toEqual([{ total: 30 }]);
+    expect(existsSync(join(dir, "run_results.json"))).toBe(true);
+  });
+
+  it("under projectSuffix go to <project>_<suffix>.duckdb, while sources stay where they were landed", async () => {
+    const dir = copyFixture("project-suffix");
+    await sqlRows(projectDatabase(dir), "create schema raw; create table raw.landed_orders as select 1 as id, 5 as amount; select 1");
+    const run = await runProject(dir);
+    expect(run.status).toBe("success");
+    expect(run.actions.map((a) => a.name).sort()).toEqual(["test-proj_dev.analytics.order_total", "test-proj_dev.analytics.orders"]);
+    expect(await sqlRows(join(dir, "test-proj_dev.duckdb"), "select total from analytics.order_total", "test-proj_dev")).toEqual([{ total: 5 }]);
+  });
+
+  it("a dry run of them creates no file", async () => {
+    const dir = copyFixture("other-database");
+    await runProject(dir, { dryRun: true });
+    expect(existsSync(join(dir, "otherdb.duckdb"))).toBe(false);
+  });
+});
+
+describe("a declared source in another database", () => {
+  it("that is missing fails its dependent with a message naming the database and the exact file looked in", async () => {
+    const dir = copyFixture("missing-other-source");
+    const run = await runProject(dir);
+    expect(run.status).toBe("failed");
+    expect(run.actions[0].error!.message).toBe(
+      `declared source vendor-data.raw.prices (definitions/sources.js) does not exist in ${join(dir, "vendor-data.duckdb")} ` +
+        `(no such file yet); load or create it before running test-proj.analytics.latest_prices`,
+    );
+    await sqlRows(join(dir, "vendor-data.duckdb"), "create schema raw; select 1", "vendor-data");
+    const again = await runProject(dir);
+    expect(again.actions[0].error!.message).toBe(
+      `declared source vendor-data.raw.prices (definitions/sources.js) does not exist in ${join(dir, "vendor-data.duckdb")}; ` +
+        `load or create it before running test-proj.analytics.latest_prices`,
+    );
+  });
+});
+
+describe("a disabled action under a failed one", () => {
+  it("is reported as disabled, and what depends on it is still skipped", async () => {
+    const run = await runProject(copyFixture("disabled-under-failed"));
+    expect(statusOf(run)).toEqual({ broken: "failed", switched_off: "disabled", below_switched_off: "skipped" });
+    const notes = Object.fromEntries(run.actions.map((a) => [a.name.split(".").pop(), a.notes]));
+    expect(notes.switched_off).toEqual(["disabled; test-proj.analytics.broken failed above it"]);
+    expect(notes.below_switched_off).toEqual(["skipped because test-proj.analytics.switched_off is disabled below a failure"]);
+  });
+});
+
+describe("a resolved name inside a SQL string literal", () => {
+  it("is left as the user wrote it, while the reference beside it is rewritten", async () => {
+    const dir = copyFixture("string-literal");
+    const run = await runProject(dir);
+    expect(run.status).toBe("success");
+    expect(await sqlRows(projectDatabase(dir), "select source_name, row_count from analytics.lineage")).toEqual([
+      { source_name: "`test-proj.analytics.events`", row_count: 1 },
+    ]);
+  });
+});
