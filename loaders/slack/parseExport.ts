@@ -34,7 +34,7 @@ export interface SlackDirectory {
  * (display name, else real name, else handle) and conversations by folder name or id.
  */
 export function slackDirectory(usersFile: ExportFile | undefined, channelFiles: ExportFile[]): SlackDirectory {
-  const usersRead = usersFile ? readArray(usersFile) : undefined;
+  const usersRead = usersFile ? readArray(usersFile, asTheyAre) : undefined;
   const userNames = new Map<string, string>();
   const botUsers = new Set<string>();
   for (const element of usersRead?.elements ?? []) {
@@ -48,7 +48,7 @@ export function slackDirectory(usersFile: ExportFile | undefined, channelFiles: 
     if (user.is_bot === true) botUsers.add(user.id);
   }
 
-  const channelReads = channelFiles.map(readArray);
+  const channelReads = channelFiles.map((file) => readArray(file, asTheyAre));
   const conversations = new Map<string, Conversation>();
   for (const { elements } of channelReads) {
     for (const { value } of elements) {
@@ -80,18 +80,19 @@ export function dayFileDocument(file: ExportFile, directory: SlackDirectory): So
   const folder = file.name.slice(0, file.name.indexOf("/"));
   const conversation = directory.conversation(folder);
   const context = { chatId: conversation.id, chatName: conversation.name, names: directory.names, isBotUser: directory.isBotUser };
-  const { doc, elements, text } = readArray(file);
-  if (elements.length > 0) {
-    doc.records = elements.map((element): SourceRecord =>
-      oneElement(element, text, ({ value, line }) => {
-        const message = slackMessage(value, context);
-        return "error" in message
-          ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
-          : { line, json: JSON.stringify(message) };
-      }),
-    );
-  }
-  return doc;
+  return readArray(file, ({ value, line }) => {
+    const message = slackMessage(value, context);
+    return "error" in message
+      ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
+      : { line, json: JSON.stringify(message) };
+  }).doc;
+}
+
+/** users.json and the conversation lists land their objects as they are. */
+function asTheyAre({ value, line }: JsonArrayElement): SourceRecord {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? { line, json: JSON.stringify(value) }
+    : { line, raw: JSON.stringify(value), error: "element is not a JSON object" };
 }
 
 /**
@@ -110,10 +111,10 @@ function oneElement(element: JsonArrayElement, text: string, record: (element: J
 }
 
 /**
- * A file's document with its elements landed as they are; a file that does not parse becomes
- * one quarantined record, and a file that could not be read at all a failed document.
+ * A file's document with one record per element, made by `record`; a file that does not parse
+ * becomes one quarantined record, and a file that could not be read at all a failed document.
  */
-function readArray(file: ExportFile): { doc: SourceDocument; elements: JsonArrayElement[]; text: string } {
+function readArray(file: ExportFile, record: (element: JsonArrayElement) => SourceRecord): { doc: SourceDocument; elements: JsonArrayElement[] } {
   const doc: SourceDocument = {
     path: file.path,
     fileName: file.name,
@@ -124,7 +125,7 @@ function readArray(file: ExportFile): { doc: SourceDocument; elements: JsonArray
   };
   if (file.bytes === undefined) {
     doc.failure = `${file.path}: ${file.unreadable}`;
-    return { doc, elements: [], text: "" };
+    return { doc, elements: [] };
   }
   let text: string;
   try {
@@ -133,7 +134,7 @@ function readArray(file: ExportFile): { doc: SourceDocument; elements: JsonArray
     text = new TextDecoder("utf-8").decode(file.bytes);
     doc.lines = countLines(text);
     doc.records = [{ line: 1, raw: text, error: "file is not valid UTF-8" }];
-    return { doc, elements: [], text };
+    return { doc, elements: [] };
   }
   doc.lines = countLines(text);
   let elements: JsonArrayElement[];
@@ -142,16 +143,10 @@ function readArray(file: ExportFile): { doc: SourceDocument; elements: JsonArray
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     doc.records = [{ line: errorLine(text, message), raw: text, error: `not a JSON array: ${message}` }];
-    return { doc, elements: [], text };
+    return { doc, elements: [] };
   }
-  doc.records = elements.map((element): SourceRecord =>
-    oneElement(element, text, ({ value, line }) =>
-      value !== null && typeof value === "object" && !Array.isArray(value)
-        ? { line, json: JSON.stringify(value) }
-        : { line, raw: JSON.stringify(value), error: "element is not a JSON object" },
-    ),
-  );
-  return { doc, elements, text };
+  doc.records = elements.map((element) => oneElement(element, text, record));
+  return { doc, elements };
 }
 
 /** The line a JSON.parse error points at ("… at position 123"), else 1. */

@@ -128,7 +128,7 @@ function folderSource(dir: string, limits: ExportLimits): Source {
 
 async function zipSource(zipPath: string, limits: ExportLimits): Promise<Source> {
   const unreadableZip = (error: unknown) =>
-    new UserError(`cannot read ${zipPath} as a zip archive (is it complete?): ${messageOf(error)}`, { file: zipPath });
+    new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`, { file: zipPath });
   let zip: yauzl.ZipFile;
   try {
     // Names are decoded and checked here, not by yauzl, which would abort the whole archive on one bad name.

@@ -148,4 +148,35 @@ ${title}
     expect(two.quarantined.map((r) => r.error)).toEqual(["joined message with no author before it in its page file"]);
     expect(two.messages).toMatchObject([{ message_id: 5, author: "Farid Aziz" }]);
   });
+
+  describe("a page whose markup is broken", () => {
+    const page = readFileSync(join(ACCOUNT, "chat_1/messages2.html"), "utf8");
+    const ids = (text: string) => [...text.matchAll(/ id="message(\d+)"/g)].map((m) => Number(m[1]));
+    const parseText = (html: string) => parseHtmlPage(html, { chatId: "c1", wallClock: timezoneConverter(undefined) }).records;
+
+    it("finds every message under one unclosed <div>, quarantining the one whose markup swallows the next, by id", () => {
+      // message9's reply_to div loses its closing tag, so messages 10 to 12 nest inside message 9.
+      const broken = page.replace(/(In reply to <a href="messages\.html#go_to_message3">this message<\/a>\n)\s*<\/div>/, "$1");
+      expect(broken).not.toBe(page);
+      const records = parseText(broken);
+      expect(records.map((r) => (r.json ? (JSON.parse(r.json) as TelegramMessage).message_id : r.error))).toEqual([
+        "message 9: its markup is not closed before message element message10 begins",
+        "joined message with no author before it in its page file",
+        11,
+        12,
+      ]);
+      expect(records).toHaveLength(ids(page).length);
+    });
+
+    it("keeps a message the parser never sees as an element as the text around its id", () => {
+      // An unterminated comment swallows message 10 and everything after it.
+      const broken = page.replace('<div class="message default clearfix joined" id="message10">', '<!-- <div class="message default clearfix joined" id="message10">');
+      const records = parseText(broken);
+      expect(records.filter((r) => r.json).map((r) => (JSON.parse(r.json!) as TelegramMessage).message_id)).toEqual([9]);
+      const lost = records.filter((r) => !r.json);
+      expect(lost.map((r) => r.error)).toEqual([10, 11, 12].map((id) => `message ${id}: the page's markup around it is broken, so it could not be read as a message element`));
+      expect(lost[0]!.raw).toContain('id="message10"');
+      expect(records).toHaveLength(ids(page).length);
+    });
+  });
 });

@@ -37,6 +37,21 @@ describe("loadTelegram", () => {
     expect(await count(db, "select count(*) from raw.load_ledger where source_table = 'telegram_messages'")).toBe(4);
   });
 
+  it("accounts for every message of a page with one unclosed <div>: landed + quarantined = the page's messages", async () => {
+    const dir = join(tempDir(), "export");
+    cpSync(HTML_ACCOUNT, dir, { recursive: true });
+    const page = join(dir, "chats/chat_1/messages2.html");
+    const broken = readFileSync(page, "utf8").replace(/(In reply to <a href="messages\.html#go_to_message3">this message<\/a>\n)\s*<\/div>/, "$1");
+    writeFileSync(page, broken);
+    const db = await tempDatabase();
+    const { results } = await loadTelegram(db, [dir], { threads: 0 });
+    expect(results.find((r) => r.fileName.endsWith("chat_1/messages2.html"))).toMatchObject({ status: "landed", rowsLanded: 2, rowsQuarantined: 2 });
+    expect(await queryRows(db, "select _line, error from raw.quarantine order by _line")).toEqual([
+      { _line: 26, error: "message 9: its markup is not closed before message element message10 begins" },
+      { _line: 60, error: "joined message with no author before it in its page file" },
+    ]);
+  });
+
   it("parses the same rows on worker threads as on the calling thread", async () => {
     const payloads = async (threads: number) => {
       const db = await tempDatabase();

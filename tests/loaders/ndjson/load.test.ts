@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Database } from "../../runner/database.ts";
-import { loadNdjson, type NdjsonOptions } from "../../loaders/ndjson/load.ts";
-import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
+import { Database } from "../../../runner/database.ts";
+import { loadNdjson, type NdjsonOptions } from "../../../loaders/ndjson/load.ts";
+import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
-const repo = resolve(import.meta.dirname, "../..");
+const repo = resolve(import.meta.dirname, "../../..");
 const fixtures = resolve(repo, "../shared/fixtures");
 const edgeCases = join(fixtures, "duckdb-ndjson-edge-cases");
 const gharchive = join(fixtures, "gharchive-2019-02-12-0-4events.ndjson");
