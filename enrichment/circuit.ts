@@ -14,13 +14,14 @@ export interface CircuitPolicy {
 
 /**
  * Against a provider that accepts connections and never answers, the default concurrency of 4
- * sends 4 requests that time out together: 3 in a row trips the breaker one request timeout
- * (60 s) after the start, where each batch's 6 attempts and backoff used to take 6.5 minutes and
- * a run over 10. One slow request among answered ones trips nothing: an answer resets the count.
- * The deadline catches what the count cannot: a server that sends headers and stalls, a run of
- * slow 5xx answers, a Retry-After longer than anyone will wait.
+ * sends 4 requests that time out together: 4 in a row, one full round, trips the breaker one
+ * request timeout (60 s) after the start, where each batch's 6 attempts and backoff took 6.5
+ * minutes and a run over 10. An answer in between resets the count, so a server that times out
+ * one request in ten seldom trips it: in annotate.test.ts's fault run the longest run was 2. The
+ * deadline catches what the count cannot: a run of slow 5xx answers, a Retry-After longer than
+ * anyone will wait, a concurrency of 1 (4 timeouts and their backoff take about 4 minutes).
  */
-export const DEFAULT_CIRCUIT: CircuitPolicy = { timeoutsBeforeDown: 3, failuresBeforeDown: 5, deadlineMs: 300_000 };
+export const DEFAULT_CIRCUIT: CircuitPolicy = { timeoutsBeforeDown: 4, failuresBeforeDown: 5, deadlineMs: 300_000 };
 
 /**
  * The one owner of "is the provider down?" for an enrich run, shared by annotation and
