@@ -209,7 +209,9 @@ async function send(
           if (options.limiter) await options.limiter.acquire(estimatedTokens, circuit.signal);
           // The circuit refuses a retry that would start after the provider was found down.
           return circuit.send((signal) => {
+            // Counted as sent: a retry whose backoff the breaker cut short never was.
             attempts += 1;
+            if (attempts > 1) summary.retries += 1;
             summary.requests += 1;
             for (const w of batch) w.requests += 1;
             return provider.annotate(items, signal);
@@ -218,7 +220,6 @@ async function send(
         options.retry,
         options.limiter,
         circuit.signal,
-        () => (summary.retries += 1),
       );
     } catch (error) {
       options.guard.settle(claimed, 0);

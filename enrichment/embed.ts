@@ -114,12 +114,15 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
             summary.status = "budget_reached";
             return leave();
           }
+          let attempts = 0;
           let reply;
           try {
             reply = await withRetry(
               async () => {
                 if (options.limiter) await options.limiter.acquire(estimate.inputTokens, circuit.signal);
                 return circuit.send((signal) => {
+                  attempts += 1;
+                  if (attempts > 1) summary.retries += 1;
                   summary.requests += 1;
                   return provider.embed(texts, signal);
                 });
@@ -127,7 +130,6 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
               options.retry,
               options.limiter,
               circuit.signal,
-              () => (summary.retries += 1),
             );
           } catch (error) {
             options.guard.settle(claimed, 0);

@@ -69,7 +69,6 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   limiter: RateLimiter | null,
   signal: AbortSignal,
-  onRetry?: (error: unknown) => void,
 ): Promise<T> {
   return pRetry(attempt, {
     signal,
@@ -78,10 +77,9 @@ export async function withRetry<T>(
     minTimeout: policy.minDelayMs,
     maxTimeout: policy.maxDelayMs,
     randomize: true,
-    onFailedAttempt: ({ error, retriesLeft }) => {
+    onFailedAttempt: ({ error }) => {
       const wait = retryAfterMs(error);
       if (wait !== undefined) limiter?.pause(wait);
-      if (retriesLeft > 0 && isRetryable(error)) onRetry?.(error);
     },
     shouldRetry: ({ error }) => isRetryable(error),
   });
