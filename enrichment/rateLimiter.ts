@@ -30,7 +30,7 @@ export class RateLimiter {
     this.tokensAt = now();
   }
 
-  /** Waits until a request of `tokens` may start, then counts it; `signal` ends the wait with its reason. */
+  /** Waits until a request of `tokens` may start, then counts it; an aborted `signal` ends the wait, rejecting. */
   acquire(tokens = 0, signal?: AbortSignal): Promise<void> {
     const turn = this.queue.then(() => this.waitTurn(tokens, signal));
     this.queue = turn.catch(() => undefined);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { enrich, type EnrichOptions } from "../../enrichment/enrich.ts";
+import { enrich, type EnrichOptions, type EnrichResult } from "../../enrichment/enrich.ts";
 import { DEFAULT_RETRY } from "../../enrichment/retry.ts";
 import { startMockOpenai, type Faults, type MockOpenAI, type MockOpenAIOptions } from "../../enrichment/testing/mockOpenai.ts";
 import { duckform } from "../util/cli.ts";
@@ -20,17 +20,18 @@ async function mock(faults: Partial<Faults> = {}, options: MockOpenAIOptions = {
 const rows = (file: string, sql: string) => sqlRows(file, sql, "duckform");
 
 /** enrich() against the mock with the default retries and concurrency, short timeouts and backoffs. */
-async function run(file: string, server: MockOpenAI, options: Partial<EnrichOptions> = {}) {
-  const started = performance.now();
-  const result = await enrich({
+function run(file: string, server: MockOpenAI, options: Partial<EnrichOptions> = {}) {
+  return enrich({
     projectDir: REPO,
     database: file,
     provider: { name: "openai", model: "mock-model", baseURL: server.url, apiKey: "test-key", timeoutMs: 300, batchSize: 4 },
     retry: { minDelayMs: 5, maxDelayMs: 40 },
     ...options,
   });
-  return { ...result, elapsedMs: performance.now() - started };
 }
+
+/** How long the annotation task ran: opening the database and creating tables are not the provider's. */
+const annotateMs = (result: EnrichResult) => result.tasks[0]!.finishedAt.getTime() - result.tasks[0]!.startedAt.getTime();
 
 describe("a provider that accepts connections and never answers", () => {
   it("`duckform enrich --deadline 2` gives up after the deadline, says the provider is not answering, and exits 0", async () => {
@@ -43,7 +44,9 @@ describe("a provider that accepts connections and never answers", () => {
 
     expect(hung.code).toBe(0);
     expect(elapsedMs).toBeGreaterThan(2000);
-    expect(elapsedMs).toBeLessThan(10_000);
+    // About 4 s alone, 14 s under the full suite on 2 cores (the CLI's start is most of it);
+    // without the deadline the first request alone would hold it 60 s.
+    expect(elapsedMs).toBeLessThan(40_000);
     expect(hung.stdout).toMatch(/^enrich: annotate \[openai gpt-4o-mini\]; 0 annotated, 0 reused, 0 dead-lettered, 6 left of 6 pending;.* — provider unavailable$/m);
     expect(hung.stderr).toMatch(
       /^duckform: openai not answering: no request succeeded within the 2 s deadline \(raise --deadline if the model is only slow\)\. 6 messages were not annotated and stay pending/m,
@@ -64,7 +67,7 @@ describe("a provider that accepts connections and never answers", () => {
     // Four batches in flight time out together, and no retry goes out: the backoff is aborted.
     expect(server.requests).toHaveLength(4);
     expect(task).toMatchObject({ requests: 4, retries: 0 });
-    expect(result.elapsedMs).toBeLessThan(5000);
+    expect(annotateMs(result)).toBeLessThan(5000);
   });
 
   it("stops the embedding task too, without sending it anything, once annotation found the provider down", async () => {
@@ -83,7 +86,7 @@ describe("a provider that accepts connections and never answers", () => {
     const server = await mock({ stall: 1 });
     const result = await run(file, server);
     expect(result.tasks[0]).toMatchObject({ status: "provider_unavailable", messagesLeft: 12, note: expect.stringMatching(/4 requests in a row timed out/) });
-    expect(result.elapsedMs).toBeLessThan(5000);
+    expect(annotateMs(result)).toBeLessThan(5000);
   });
 
   it("gives up at the deadline on a server that asks to wait longer than that", async () => {
@@ -91,7 +94,7 @@ describe("a provider that accepts connections and never answers", () => {
     const server = await mock({ rateLimit: 1 }, { retryAfterMs: 60_000 });
     const result = await run(file, server, { circuit: { deadlineMs: 500 } });
     expect(result.tasks[0]).toMatchObject({ status: "provider_unavailable", messagesLeft: 8, note: expect.stringMatching(/within the 0\.5 s deadline/) });
-    expect(result.elapsedMs).toBeLessThan(5000);
+    expect(annotateMs(result)).toBeLessThan(5000);
     expect(server.requests).toHaveLength(2);
   });
 
@@ -100,7 +103,7 @@ describe("a provider that accepts connections and never answers", () => {
     const server = await mock({}, { latencyMs: 100 });
     const result = await run(file, server, { concurrency: 1, circuit: { deadlineMs: 250 } });
     expect(result.tasks[0]).toMatchObject({ status: "complete", messagesDone: 24, requests: 6 });
-    expect(result.elapsedMs).toBeGreaterThan(600);
+    expect(annotateMs(result)).toBeGreaterThan(600);
   });
 });
 
