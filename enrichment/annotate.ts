@@ -1,12 +1,13 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import pLimit from "p-limit";
 import { quoteQualified } from "../runner/quote.ts";
+import type { Circuit } from "./circuit.ts";
 import { budgetSpend, costOf, type BudgetGuard, type Price } from "./cost.ts";
 import { annotationKeySql, outputSchemaHash, PROMPT_VERSION, type Annotation, type Entity } from "./output.ts";
 import type { BatchItem, Provider, Usage } from "./providers/provider.ts";
 import type { RateLimiter } from "./rateLimiter.ts";
 import { hasPlaceholder, restorePlaceholders, type Redacted, type Redactor } from "./redact.ts";
-import { describeFailure, isUnreachable, withRetry, type RetryPolicy } from "./retry.ts";
+import { describeFailure, isRetryable, withRetry, type RetryPolicy } from "./retry.ts";
 import { distinctEntities, ruleEntities } from "./ruleEntities.ts";
 import type { EnrichmentTables } from "./tables.ts";
 import { emptySummary, type Progress, type TaskSummary } from "./summary.ts";
@@ -21,6 +22,8 @@ export interface AnnotateOptions {
   redact: Redactor;
   limiter: RateLimiter | null;
   retry: RetryPolicy;
+  /** Decides when the provider is down; shared with the embedding task. */
+  circuit: Circuit;
   concurrency: number;
   /** Answers that fail validation are retried (in a later batch) this many times in all, then dead-lettered. */
   maxInvalidAttempts: number;
@@ -29,8 +32,6 @@ export interface AnnotateOptions {
   dryRun?: boolean;
   /** Distinct texts to send at most, this run. */
   limit?: number;
-  /** Consecutive batches that exhaust their retries before the provider counts as down. */
-  failuresBeforeDown?: number;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -154,12 +155,11 @@ async function send(
   annotations: string,
   deadLetters: string,
 ): Promise<void> {
-  const { provider } = options;
+  const { provider, circuit } = options;
   const limit = pLimit(options.concurrency);
   const total = work.reduce((n, w) => n + w.messageKeys.length, 0);
   const started = performance.now();
   let done = 0;
-  let consecutiveFailures = 0;
   let writes: Promise<void> = Promise.resolve();
   // One connection writes, in order; batches finish in any order.
   const write = (job: () => Promise<void>) => (writes = writes.then(job));
@@ -183,11 +183,15 @@ async function send(
     return write(() => writeDeadLetters(connection, deadLetters, options, items));
   };
   const leave = (items: Work[]) => {
+    if (circuit.down && summary.status === "complete") {
+      summary.status = "provider_unavailable";
+      summary.note = circuit.down;
+    }
     summary.messagesLeft += items.reduce((n, w) => n + w.messageKeys.length, 0);
   };
 
   const runBatch = async (batch: Work[], again: Work[]): Promise<void> => {
-    if (summary.status !== "complete") return leave(batch);
+    if (summary.status !== "complete" || circuit.down) return leave(batch);
     const items = batchItems(batch);
     const estimate = provider.estimate(items);
     const claimed = options.guard.budget ? budgetSpend(options.guard.budget, estimate, options.price) : 0;
@@ -197,35 +201,33 @@ async function send(
     }
     const estimatedTokens = estimate.inputTokens + estimate.outputTokens;
     const requestStarted = performance.now();
+    let attempts = 0;
     let reply;
     try {
       reply = await withRetry(
         async () => {
-          // Checked again per attempt: a retry must not start after the provider was found down.
-          if (summary.status === "provider_unavailable") throw new ProviderDown();
-          if (options.limiter) await options.limiter.acquire(estimatedTokens);
-          summary.requests += 1;
-          for (const w of batch) w.requests += 1;
-          return provider.annotate(items);
+          if (options.limiter) await options.limiter.acquire(estimatedTokens, circuit.signal);
+          // The circuit refuses a retry that would start after the provider was found down.
+          return circuit.send((signal) => {
+            // Counted as sent: a retry whose backoff the breaker cut short never was.
+            attempts += 1;
+            if (attempts > 1) summary.retries += 1;
+            summary.requests += 1;
+            for (const w of batch) w.requests += 1;
+            return provider.annotate(items, signal);
+          });
         },
         options.retry,
         options.limiter,
-        () => (summary.retries += 1),
+        circuit.signal,
       );
     } catch (error) {
       options.guard.settle(claimed, 0);
-      consecutiveFailures += 1;
-      if (error instanceof ProviderDown || isUnreachable(error) || consecutiveFailures >= (options.failuresBeforeDown ?? 5)) {
-        if (summary.status === "complete") {
-          summary.status = "provider_unavailable";
-          summary.note = error instanceof ProviderDown ? summary.note : `${provider.name} unavailable: ${describeFailure(error)}`;
-        }
-        return leave(batch);
-      }
-      const reason = `${describeFailure(error)} (gave up after ${options.retry.retries + 1} attempts)`;
+      circuit.gaveUp(error);
+      if (circuit.down) return leave(batch);
+      const reason = `${describeFailure(error)} (${attemptsSaid(error, attempts)})`;
       return deadLetter(batch.map((work) => ({ work, reason })));
     }
-    consecutiveFailures = 0;
     const latencyMs = Math.round(performance.now() - requestStarted);
     options.limiter?.settle(estimatedTokens, reply.usage.inputTokens + reply.usage.outputTokens);
     options.guard.settle(claimed, options.guard.budget ? budgetSpend(options.guard.budget, reply.usage, options.price) : 0);
@@ -270,7 +272,11 @@ async function send(
   progress();
 }
 
-class ProviderDown extends Error {}
+/** How many attempts a batch made, and why no more. */
+function attemptsSaid(error: unknown, attempts: number): string {
+  if (isRetryable(error)) return `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  return attempts === 1 ? "1 attempt, not retryable" : `${attempts} attempts, the last not retryable`;
+}
 
 interface AnnotationRow {
   message_key: string;

@@ -23,7 +23,7 @@ export function registerEnrichmentCommands(program: Command): void {
       .option("--model <name>", "chat model for --provider openai (default: $OPENAI_MODEL, else gpt-4o-mini)")
       .option("--embedding-model <name>", "embedding model for --provider openai (default: text-embedding-3-small)")
       .option("--base-url <url>", "OpenAI-compatible server (default: $OPENAI_BASE_URL, else OpenAI); the key comes from $OPENAI_API_KEY")
-      .option("--timeout <seconds>", "per request", parsePositive)
+      .option("--timeout <seconds>", "per request, answer included (default 60)", parsePositive)
       .option("--batch-size <n>", "messages per request (default: 20 for openai)", parseWhole);
 
   withProvider(program.command("enrich"))
@@ -40,6 +40,7 @@ export function registerEnrichmentCommands(program: Command): void {
     .option("--rpm <n>", "requests per minute at most", parsePositive)
     .option("--tpm <n>", "tokens per minute at most", parsePositive)
     .option("--retries <n>", "retries per request on 429, 5xx, timeouts (default 5)", parseCount)
+    .option("--deadline <seconds>", "give up on the provider when no request has succeeded for this long (default 300)", parsePositive)
     .option("--input-price <usd>", "USD per million prompt tokens, for models without a listed price", parseAmount)
     .option("--output-price <usd>", "USD per million completion tokens", parseAmount)
     .option("--no-progress", "no progress bar")
@@ -62,6 +63,7 @@ export function registerEnrichmentCommands(program: Command): void {
           concurrency: options.concurrency,
           rateLimits: { requestsPerMinute: options.rpm, tokensPerMinute: options.tpm },
           retry: options.retries === undefined ? undefined : { retries: options.retries },
+          circuit: options.deadline === undefined ? undefined : { deadlineMs: options.deadline * 1000 },
           prices: { input: options.inputPrice, output: options.outputPrice },
           onProgress: bar.update,
         });
@@ -118,6 +120,7 @@ interface EnrichFlags {
   rpm?: number;
   tpm?: number;
   retries?: number;
+  deadline?: number;
   inputPrice?: number;
   outputPrice?: number;
   progress: boolean;

@@ -1,13 +1,14 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import pLimit from "p-limit";
 import { quoteQualified } from "../runner/quote.ts";
+import type { Circuit } from "./circuit.ts";
 import { budgetSpend, costOf, type BudgetGuard, type Price } from "./cost.ts";
 import { normalizedTextSql } from "./output.ts";
 import type { Provider } from "./providers/provider.ts";
 import { estimateTokens } from "./providers/provider.ts";
 import type { RateLimiter } from "./rateLimiter.ts";
 import type { Redactor } from "./redact.ts";
-import { describeFailure, isUnreachable, withRetry, type RetryPolicy } from "./retry.ts";
+import { withRetry, type RetryPolicy } from "./retry.ts";
 import { emptySummary, type Progress, type TaskSummary } from "./summary.ts";
 import type { EnrichmentTables } from "./tables.ts";
 
@@ -18,6 +19,8 @@ export interface EmbedOptions {
   redact: Redactor;
   limiter: RateLimiter | null;
   retry: RetryPolicy;
+  /** Decides when the provider is down; shared with the annotation task. */
+  circuit: Circuit;
   concurrency: number;
   price: Price;
   guard: BudgetGuard;
@@ -34,7 +37,7 @@ const BATCH = { local: 1000, remote: 64 };
  * and budget as annotation. A batch that keeps failing is left for the next run.
  */
 export async function embedMessages(connection: DuckDBConnection, options: EmbedOptions): Promise<TaskSummary> {
-  const { provider } = options;
+  const { provider, circuit } = options;
   const summary = emptySummary(options.runId, "embed", provider, options.price, null, options.dryRun);
   const embeddings = quoteQualified(...options.tables.embeddings);
   await connection.run(
@@ -96,8 +99,14 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
     await Promise.all(
       batches.map((batch) =>
         limit(async () => {
-          const leave = () => void (summary.messagesLeft += batch.reduce((n, w) => n + w.messageKeys.length, 0));
-          if (summary.status !== "complete") return leave();
+          const leave = () => {
+            if (circuit.down && summary.status === "complete") {
+              summary.status = "provider_unavailable";
+              summary.note = circuit.down;
+            }
+            summary.messagesLeft += batch.reduce((n, w) => n + w.messageKeys.length, 0);
+          };
+          if (summary.status !== "complete" || circuit.down) return leave();
           const texts = batch.map((w) => (provider.remote ? options.redact(w.text).text : w.text));
           const estimate = { inputTokens: texts.reduce((n, t) => n + estimateTokens(t), 0), outputTokens: 0 };
           const claimed = options.guard.budget ? budgetSpend(options.guard.budget, estimate, options.price) : 0;
@@ -105,24 +114,26 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
             summary.status = "budget_reached";
             return leave();
           }
+          let attempts = 0;
           let reply;
           try {
             reply = await withRetry(
               async () => {
-                if (options.limiter) await options.limiter.acquire(estimate.inputTokens);
-                summary.requests += 1;
-                return provider.embed(texts);
+                if (options.limiter) await options.limiter.acquire(estimate.inputTokens, circuit.signal);
+                return circuit.send((signal) => {
+                  attempts += 1;
+                  if (attempts > 1) summary.retries += 1;
+                  summary.requests += 1;
+                  return provider.embed(texts, signal);
+                });
               },
               options.retry,
               options.limiter,
-              () => (summary.retries += 1),
+              circuit.signal,
             );
           } catch (error) {
             options.guard.settle(claimed, 0);
-            if (isUnreachable(error) && summary.status === "complete") {
-              summary.status = "provider_unavailable";
-              summary.note = `${provider.name} unavailable: ${describeFailure(error)}`;
-            }
+            circuit.gaveUp(error);
             return leave();
           }
           options.guard.settle(claimed, options.guard.budget ? budgetSpend(options.guard.budget, reply.usage, options.price) : 0);

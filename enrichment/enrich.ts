@@ -4,6 +4,7 @@ import type { Database } from "../runner/database.ts";
 import { UserError } from "../runner/errors.ts";
 import { openProjectDatabase } from "../runner/project.ts";
 import { annotateMessages } from "./annotate.ts";
+import { createCircuit, DEFAULT_CIRCUIT, type CircuitPolicy } from "./circuit.ts";
 import { createBudgetGuard, priceOf, type Budget } from "./cost.ts";
 import { embedMessages } from "./embed.ts";
 import { loadLexicon, type Lexicon } from "./lexicon.ts";
@@ -28,6 +29,8 @@ export interface EnrichOptions {
   concurrency?: number;
   rateLimits?: RateLimits;
   retry?: Partial<RetryPolicy>;
+  /** When a remote provider counts as down (`deadlineMs` is `--deadline`). */
+  circuit?: Partial<CircuitPolicy>;
   maxInvalidAttempts?: number;
   prices?: { input?: number; output?: number; embeddingInput?: number };
   onProgress?: (progress: Progress) => void;
@@ -42,7 +45,9 @@ export interface EnrichResult {
  * `duckform enrich`: creates enrichment's tables (their Dataform operations), then annotates
  * the new or changed messages of silver.int_messages and, with `embeddings`, embeds them. A
  * provider that is down or a budget that runs out ends the run early but cleanly: what was done
- * is kept, the rest waits for the next run, and the task's status says which.
+ * is kept, the rest waits for the next run, and the task's status says which. A provider that
+ * stops answering counts as down after a few timeouts in a row or the deadline, whichever comes
+ * first (circuit.ts).
  */
 export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
   const tables = enrichmentTables(options.projectDir);
@@ -58,44 +63,52 @@ export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
     if (options.budget?.kind === "usd" && !price.known) {
       throw new UserError(`--budget in dollars needs the price of ${provider.model}: pass --input-price and --output-price (USD per million tokens)`);
     }
-    const tasks: TaskSummary[] = [];
-    const annotated = await annotateMessages(connection, {
-      runId,
-      provider,
-      tables,
-      categories: lexicon.categories.map((c) => c.category),
-      redact,
-      limiter,
-      retry,
-      concurrency,
-      maxInvalidAttempts: options.maxInvalidAttempts ?? 3,
-      price,
-      guard,
-      dryRun: options.dryRun,
-      limit: options.limit,
-      onProgress: options.onProgress,
-    });
-    tasks.push(annotated);
-    if (options.embeddings) {
-      const embeddingPrice = priceOf(provider.name, provider.embeddingModel, options.prices?.embeddingInput === undefined ? {} : { input: options.prices.embeddingInput });
-      tasks.push(
-        await embedMessages(connection, {
-          runId,
-          provider,
-          tables,
-          redact,
-          limiter,
-          retry,
-          concurrency,
-          price: embeddingPrice,
-          guard,
-          dryRun: options.dryRun,
-          onProgress: options.onProgress,
-        }),
-      );
+    // The local provider is not waited on: a long local run is work, not a provider gone quiet.
+    const circuit = createCircuit(provider.name, { ...DEFAULT_CIRCUIT, ...(provider.remote ? {} : { deadlineMs: Infinity }), ...options.circuit });
+    try {
+      const tasks: TaskSummary[] = [];
+      const annotated = await annotateMessages(connection, {
+        runId,
+        provider,
+        tables,
+        categories: lexicon.categories.map((c) => c.category),
+        redact,
+        limiter,
+        retry,
+        circuit,
+        concurrency,
+        maxInvalidAttempts: options.maxInvalidAttempts ?? 3,
+        price,
+        guard,
+        dryRun: options.dryRun,
+        limit: options.limit,
+        onProgress: options.onProgress,
+      });
+      tasks.push(annotated);
+      if (options.embeddings) {
+        const embeddingPrice = priceOf(provider.name, provider.embeddingModel, options.prices?.embeddingInput === undefined ? {} : { input: options.prices.embeddingInput });
+        tasks.push(
+          await embedMessages(connection, {
+            runId,
+            provider,
+            tables,
+            redact,
+            limiter,
+            retry,
+            circuit,
+            concurrency,
+            price: embeddingPrice,
+            guard,
+            dryRun: options.dryRun,
+            onProgress: options.onProgress,
+          }),
+        );
+      }
+      for (const task of tasks) await recordSummary(connection, tables.runs, task);
+      return { runId, tasks };
+    } finally {
+      circuit.close();
     }
-    for (const task of tasks) await recordSummary(connection, tables.runs, task);
-    return { runId, tasks };
   });
 }
 

@@ -30,9 +30,9 @@ export class RateLimiter {
     this.tokensAt = now();
   }
 
-  /** Waits until a request of `tokens` may start, then counts it. */
-  acquire(tokens = 0): Promise<void> {
-    const turn = this.queue.then(() => this.waitTurn(tokens));
+  /** Waits until a request of `tokens` may start, then counts it; an aborted `signal` ends the wait, rejecting. */
+  acquire(tokens = 0, signal?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => this.waitTurn(tokens, signal));
     this.queue = turn.catch(() => undefined);
     return turn;
   }
@@ -47,8 +47,9 @@ export class RateLimiter {
     if (Number.isFinite(this.capacity)) this.tokens -= actualTokens - estimatedTokens;
   }
 
-  private async waitTurn(tokens: number): Promise<void> {
+  private async waitTurn(tokens: number, signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
+      signal?.throwIfAborted();
       const now = this.now();
       this.refill(now);
       const needed = Math.min(tokens, this.capacity);
@@ -59,7 +60,7 @@ export class RateLimiter {
         this.tokens -= tokens;
         return;
       }
-      await sleep(Math.ceil(wait));
+      await sleep(Math.ceil(wait), undefined, { signal });
     }
   }
 

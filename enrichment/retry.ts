@@ -16,7 +16,14 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minDelayMs: 500, maxDela
 export function describeFailure(error: unknown): string {
   if (error instanceof APIConnectionTimeoutError) return "timeout";
   if (error instanceof APIConnectionError) return `connection failed: ${causeOf(error)}`;
-  if (error instanceof APIError && error.status) return `HTTP ${error.status}${error.message ? `: ${error.message.slice(0, 200)}` : ""}`;
+  if (error instanceof APIError && error.status) {
+    // The client's message repeats the status, and is the raw body when that was not JSON.
+    const body = error.message.startsWith(`${error.status} `) ? error.message.slice(`${error.status} `.length) : error.message;
+    if (error.error === undefined && body !== "status code (no body)") {
+      return `HTTP ${error.status}: provider returned HTML/text, not JSON: ${JSON.stringify(body.replace(/\s+/g, " ").trim().slice(0, 80))}`;
+    }
+    return `HTTP ${error.status}: ${body.slice(0, 200)}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -54,24 +61,25 @@ export function retryAfterMs(error: unknown, now = Date.now()): number | undefin
 /**
  * Runs `attempt` with exponential backoff and jitter (p-retry) on retryable failures. A
  * Retry-After pauses the shared limiter, so the next attempt (and everybody else's) starts no
- * earlier than the server asked; the backoff comes on top of that.
+ * earlier than the server asked; the backoff comes on top of that. `signal` ends a backoff at
+ * once, rejecting with its reason.
  */
 export async function withRetry<T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   limiter: RateLimiter | null,
-  onRetry?: (error: unknown) => void,
+  signal: AbortSignal,
 ): Promise<T> {
   return pRetry(attempt, {
+    signal,
     retries: policy.retries,
     factor: 2,
     minTimeout: policy.minDelayMs,
     maxTimeout: policy.maxDelayMs,
     randomize: true,
-    onFailedAttempt: ({ error, retriesLeft }) => {
+    onFailedAttempt: ({ error }) => {
       const wait = retryAfterMs(error);
       if (wait !== undefined) limiter?.pause(wait);
-      if (retriesLeft > 0 && isRetryable(error)) onRetry?.(error);
     },
     shouldRetry: ({ error }) => isRetryable(error),
   });

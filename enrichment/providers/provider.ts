@@ -34,10 +34,22 @@ export interface Provider {
   remote: boolean;
   /** Messages per request. */
   batchSize: number;
-  annotate(items: BatchItem[]): Promise<AnnotateReply>;
-  embed(texts: string[]): Promise<EmbedReply>;
+  /** `signal` aborts the request (the provider was found down). */
+  annotate(items: BatchItem[], signal?: AbortSignal): Promise<AnnotateReply>;
+  embed(texts: string[], signal?: AbortSignal): Promise<EmbedReply>;
   /** Tokens a request for these items would take, before sending it (dry runs, budgets, tokens/min). */
   estimate(items: BatchItem[]): Usage;
+}
+
+/**
+ * A reply that is not the API's JSON: an HTML page from a proxy or a web UI at the base URL, or
+ * JSON of another shape. The next request would get the same, so it is not retried.
+ */
+export class UnexpectedReply extends Error {
+  constructor(what: string, sample: string, hint?: string) {
+    super(`${what}: ${JSON.stringify(sample.replace(/\s+/g, " ").trim().slice(0, 80))}${hint ? ` — ${hint}` : ""}`);
+    this.name = "UnexpectedReply";
+  }
 }
 
 /** The usual rule of thumb for English text in BPE tokenizers: about four characters a token. */

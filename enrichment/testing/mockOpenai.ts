@@ -15,6 +15,16 @@ export interface Faults {
   malformed: number;
   /** 200 whose annotations leave one id out. */
   missingIds: number;
+  /** 400 with an OpenAI error body: never worth retrying. */
+  badRequest: number;
+  /** 502 with a proxy's HTML page. */
+  badGateway: number;
+  /** 200 with an HTML page (a web UI at the base URL). */
+  html: number;
+  /** 200 that says application/json and sends HTML. */
+  notJson: number;
+  /** 200 headers at once, then part of the body, then nothing until the client gives up. */
+  stall: number;
 }
 
 export interface MockOpenAIOptions {
@@ -49,7 +59,9 @@ export interface MockOpenAI {
   close(): Promise<void>;
 }
 
-const NO_FAULTS: Faults = { rateLimit: 0, serverError: 0, timeout: 0, malformed: 0, missingIds: 0 };
+// New faults go last: a draw picks a fault by walking these in order.
+const NO_FAULTS: Faults = { rateLimit: 0, serverError: 0, timeout: 0, malformed: 0, missingIds: 0, badRequest: 0, badGateway: 0, html: 0, notJson: 0, stall: 0 };
+const HTML_PAGE = "<!doctype html>\n<html><head><title>Chat UI</title></head><body><div id=\"app\"></div></body></html>";
 
 /**
  * An OpenAI-compatible server on 127.0.0.1 for tests and benchmarks: `POST /v1/chat/completions`
@@ -141,6 +153,26 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       // Never answered: the client's timeout ends it, or close() does.
       pending.add(res);
       res.on("close", () => pending.delete(res));
+      return;
+    }
+    if (fault === "stall") {
+      record.status = 200;
+      pending.add(res);
+      res.on("close", () => pending.delete(res));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"id": "chatcmpl-stalled", "choices": [');
+      return;
+    }
+    if (fault === "badRequest") {
+      send(res, record, 400, { error: { message: "response_format json_schema is not supported by this model (injected)", type: "invalid_request_error" } });
+      return;
+    }
+    if (fault === "badGateway") {
+      send(res, record, 502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>", { "content-type": "text/html" });
+      return;
+    }
+    if (fault === "html" || fault === "notJson") {
+      send(res, record, 200, HTML_PAGE, { "content-type": fault === "html" ? "text/html; charset=utf-8" : "application/json" });
       return;
     }
     let body: {

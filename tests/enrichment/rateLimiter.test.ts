@@ -20,6 +20,17 @@ describe("the rate limiter", () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
   });
 
+  it("ends a caller's wait when its signal aborts, with the signal's reason", async () => {
+    const limiter = new RateLimiter({});
+    limiter.pause(60_000);
+    const controller = new AbortController();
+    const t0 = performance.now();
+    const waiting = limiter.acquire(0, controller.signal);
+    setTimeout(() => controller.abort(new Error("provider down")), 50);
+    await expect(waiting).rejects.toMatchObject({ cause: { message: "provider down" } });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
   it("waits for tokens at the tokens-per-minute limit", async () => {
     const limiter = new RateLimiter({ tokensPerMinute: 60_000 });
     const t0 = performance.now();
