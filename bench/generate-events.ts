@@ -44,3 +44,16 @@ export async function generateEvents(file: string, lines: number, seed = 42): Pr
   await once(out, "finish");
   return bytes;
 }
+
+/**
+ * `lines` GH-Archive-like events of about `width` bytes each (a PushEvent's nested commits), as
+ * NDJSON text. Deterministic: the same arguments give the same bytes.
+ */
+export function wideEvents(lines: number, width: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const commits = Array.from({ length: Math.floor(width / 100) }, (_, k) => ({ sha: `${i}-${k}`, message: "x".repeat(70) }));
+    out.push(JSON.stringify({ id: i, type: "PushEvent", payload: { commits } }));
+  }
+  return out.join("\n") + "\n";
+}

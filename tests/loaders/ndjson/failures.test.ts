@@ -3,22 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { wideEvents } from "../../../bench/generate-events.ts";
 import { loadNdjson } from "../../../loaders/ndjson/load.ts";
 import { Database } from "../../../runner/database.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
 const repo = resolve(import.meta.dirname, "../../..");
 const gharchive = resolve(repo, "../shared/fixtures/gharchive-2019-02-12-0-4events.ndjson");
-
-/** `lines` events of about `width` bytes each, nested like GH Archive's PushEvents. */
-function wideEvents(lines: number, width: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const commits = Array.from({ length: Math.floor(width / 100) }, (_, k) => ({ sha: `${i}-${k}`, message: "x".repeat(70) }));
-    out.push(JSON.stringify({ id: i, type: "PushEvent", payload: { commits } }));
-  }
-  return out.join("\n") + "\n";
-}
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", join(repo, "runner/cli.ts"), "load", "ndjson", ...args], {
