@@ -11,7 +11,7 @@ import { loadNdjson } from "../loaders/ndjson/load.ts";
 import { generateSample } from "../loaders/sample.ts";
 import { loadSeeds } from "../loaders/seeds.ts";
 import { loadSlack } from "../loaders/slack/load.ts";
-import { loadTelegram } from "../loaders/telegram/index.ts";
+import { loadTelegram } from "../loaders/telegram/load.ts";
 import { Database } from "../runner/database.ts";
 import { runProject, type RunOptions } from "../runner/run.ts";
 

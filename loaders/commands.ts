@@ -13,7 +13,6 @@ import { DEFAULT_SAMPLE, TINY_SAMPLE, generateSample, writeSampleSeeds } from ".
  */
 export function registerLoadCommands(program: Command): void {
   const load = program.command("load").description("Land raw files into the project's DuckDB database");
-  void load;
 
   // NDJSON (loaders/ndjson/)
   registerNdjsonCommand(load);

@@ -5,6 +5,7 @@ import type { Database } from "../../runner/database.ts";
 import { UserError, messageOf } from "../../runner/errors.ts";
 import { inTransaction } from "../../runner/transaction.ts";
 import type { LandResult } from "../land.ts";
+import type { LoadProgress } from "../progress.ts";
 import {
   decide,
   deleteFileRows,
@@ -40,17 +41,7 @@ export interface NdjsonOptions {
   memoryLimit?: string;
   /** A longer line is quarantined with its size instead of landing (default `MAX_LINE_BYTES`). */
   maxLineBytes?: number;
-  onProgress?: (event: NdjsonProgress) => void;
-}
-
-/** Progress of a load, for a progress bar: files and bytes done so far, rows landed so far. */
-export interface NdjsonProgress {
-  files: number;
-  totalFiles: number;
-  bytes: number;
-  totalBytes: number;
-  rows: number;
-  file?: string;
+  onProgress?: (progress: LoadProgress) => void;
 }
 
 export interface NdjsonResult extends LandResult {
@@ -119,7 +110,7 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
   rawTable(options.table);
   const files = listNdjsonFiles(paths);
   const fileOptions = { ...options, loadId: options.loadId ?? newLoadId(), maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES };
-  const progress: NdjsonProgress = {
+  const progress: LoadProgress = {
     files: 0,
     totalFiles: files.length,
     bytes: 0,

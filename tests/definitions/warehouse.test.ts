@@ -6,7 +6,7 @@ import { loadNdjson } from "../../loaders/ndjson/load.ts";
 import type { SampleManifest } from "../../loaders/sample.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
-import { loadTelegram } from "../../loaders/telegram/index.ts";
+import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { compileProject } from "../../runner/compile.ts";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";

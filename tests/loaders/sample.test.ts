@@ -8,7 +8,7 @@ import { EVENT_TYPES } from "../../loaders/sample/events.ts";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
-import { loadTelegram } from "../../loaders/telegram/index.ts";
+import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { duckform } from "../util/cli.ts";
 import { tinySample } from "../util/sample.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadNdjson } from "../../../loaders/ndjson/load.ts";
 import { loadSeeds } from "../../../loaders/seeds.ts";
 import { loadSlack } from "../../../loaders/slack/load.ts";
-import { loadTelegram } from "../../../loaders/telegram/index.ts";
+import { loadTelegram } from "../../../loaders/telegram/load.ts";
 import { Database } from "../../../runner/database.ts";
 import { runProject } from "../../../runner/run.ts";
 import { duckform } from "../../util/cli.ts";
