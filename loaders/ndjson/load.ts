@@ -7,8 +7,7 @@ import { inTransaction } from "../../runner/transaction.ts";
 import type { LandResult } from "../land.ts";
 import type { LoadProgress } from "../progress.ts";
 import {
-  decide,
-  deleteFileRows,
+  applyDecision,
   ensureLandingTables,
   landedContent,
   newLoadId,
@@ -266,12 +265,11 @@ async function landFile(connection: DuckDBConnection, file: NdjsonFile, scan: Fi
   const base = resultBase(file, scan);
   const reader = (options.reader ?? "auto") === "auto" && !scan.sqlBlocker ? landByCsv : landByStream;
   return withMemoryFor(connection, scan, options.memoryLimit, () => inTransaction(connection, async () => {
-    const decision = decide(table, file.fileName, scan.sha256, await landedContent(connection, table), options.replace ?? false);
+    const decision = await applyDecision(connection, table, file.fileName, scan.sha256, options.replace ?? false);
     let result: NdjsonResult;
     if (decision.status === "skipped" || decision.status === "refused") {
       result = { ...base, status: decision.status, ...(decision.status === "refused" ? { error: decision.error } : {}) };
     } else {
-      if (decision.status === "replaced") await deleteFileRows(connection, table, file.fileName);
       const counts = await reader(connection, file, scan, options);
       result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
     }

@@ -5,7 +5,7 @@ import { RAW_SCHEMA, rawTable } from "../ledger.ts";
 import type { NdjsonFile } from "./load.ts";
 import { readLines } from "./lines.ts";
 import { LINE_DELIMITER, type FileScan } from "./scan.ts";
-import { lineVerdictSql, payloadSql } from "./verdict.ts";
+import { lineVerdictSql, payloadSql } from "../verdict.ts";
 
 /**
  * The two ways lines of an NDJSON file reach DuckDB inside the file's transaction: DuckDB's
