@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../runner/errors.ts";
-import { generateTelegramExport } from "./telegram/generate.ts";
+import { generateTelegramExport } from "./sample/telegramExport.ts";
 import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./sample/events.ts";
 import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "./sample/seedFiles.ts";
 import { writeSampleSlackExport, type SlackSampleManifest } from "./sample/slack.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createPrng, type Prng } from "./prng.ts";
 import { episodes, people, type Episode, type Person } from "./world.ts";
 
-/** The event types a valid product event has. */
+/** The event types a valid product event has: includes/constants.js's EVENT_TYPES, which a test keeps equal. */
 export const EVENT_TYPES = ["play", "pause", "complete", "download", "share", "credit_limit_hit"] as const;
 
 /** Monthly credits by plan; playing a premium episode the first time costs its `credits_cost`. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { enrich, search } from "../../enrichment/enrich.ts";
-import { startMockOpenai } from "../../enrichment/testing/mockOpenai.ts";
+import { startMockOpenai } from "../util/mockOpenai.ts";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";

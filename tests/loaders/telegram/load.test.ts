@@ -3,7 +3,7 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { generateTelegramExport } from "../../../loaders/telegram/generate.ts";
+import { generateTelegramExport } from "../../../loaders/sample/telegramExport.ts";
 import { loadTelegram } from "../../../loaders/telegram/load.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
