@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { registerNdjsonCommand } from "./ndjson/command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
-import { InvalidArgumentError } from "commander";
+import { parseCount } from "../runner/flags.ts";
 import { DEFAULT_SAMPLE, TINY_SAMPLE, generateSample, writeSampleSeeds } from "./sample.ts";
 
 /**
@@ -43,20 +43,15 @@ export function registerLoadCommands(program: Command): void {
     });
 
   // Sample data (loaders/sample.ts)
-  const count = (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
-    return n;
-  };
   program
     .command("generate-sample")
     .description("Write a deterministic sample dataset: events/*.ndjson, slack/, telegram/ and manifest.json")
     .argument("<dir>", "where to write it")
-    .option("--seed <n>", `seed of the pseudo-random generator (default ${DEFAULT_SAMPLE.seed}, with --tiny ${TINY_SAMPLE.seed})`, count)
-    .option("--events <n>", "distinct valid product events (defects come on top)", count, DEFAULT_SAMPLE.events)
-    .option("--slack-messages <n>", "Slack messages", count, DEFAULT_SAMPLE.slackMessages)
-    .option("--telegram-chats <n>", "Telegram chats from the format generator, besides the company groups", count, DEFAULT_SAMPLE.telegramChats)
-    .option("--telegram-messages <n>", "messages per Telegram chat (on average)", count, DEFAULT_SAMPLE.telegramMessagesPerChat)
+    .option("--seed <n>", `seed of the pseudo-random generator (default ${DEFAULT_SAMPLE.seed}, with --tiny ${TINY_SAMPLE.seed})`, parseCount)
+    .option("--events <n>", "distinct valid product events (defects come on top)", parseCount, DEFAULT_SAMPLE.events)
+    .option("--slack-messages <n>", "Slack messages", parseCount, DEFAULT_SAMPLE.slackMessages)
+    .option("--telegram-chats <n>", "Telegram chats from the format generator, besides the company groups", parseCount, DEFAULT_SAMPLE.telegramChats)
+    .option("--telegram-messages <n>", "messages per Telegram chat (on average)", parseCount, DEFAULT_SAMPLE.telegramMessagesPerChat)
     .option("--tiny", "the tiny sample the tests use (overrides the sizes)")
     .option("--write-seeds <dir>", "also write the sample world's seed CSVs (and a seeds.yaml if the folder has none) into this folder")
     .action(async (dir: string, o: { seed?: number; events: number; slackMessages: number; telegramChats: number; telegramMessages: number; tiny?: boolean; writeSeeds?: string }) => {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "./database.ts";
 import type { Dialect } from "./dialect.ts";
-import { messageOf } from "./errors.ts";
+import { UserError, messageOf } from "./errors.ts";
 import type { Table, Target } from "./graph.ts";
 import type { PlannedAction } from "./plan.ts";
 import { quoteLiteral, quoteQualified } from "./quote.ts";
@@ -39,9 +39,6 @@ export interface ExecuteOptions {
 
 /** Rows kept per failing assertion for review after the run. */
 const ASSERTION_SAMPLE_ROWS = 100;
-
-/** A failure duckform itself detects in an action (as opposed to one DuckDB reports). */
-class ActionFailure extends Error {}
 
 /**
  * Runs planned actions on DuckDB with Dataform's scheduling: an action starts once everything
@@ -203,7 +200,7 @@ async function checkDeclaredSources(
     if (!(await relationExists(connection, database, t.schema, t.name))) {
       const file = db.fileOf(database);
       const where = database === db.catalog ? `${t.schema}.${t.name}` : `${database}.${t.schema}.${t.name}`;
-      throw new ActionFailure(
+      throw new UserError(
         `declared source ${where} (${declaration.fileName}) does not exist in ${file}` +
           `${existsSync(file) ? "" : " (no such file yet)"}; load or create it before running ${action.name}`,
       );
@@ -227,7 +224,7 @@ async function runAction(ctx: ActionContext): Promise<void> {
   const proto = action.table ?? action.operation ?? action.assertion;
   if (proto?.jitCode) {
     // JiT actions ask a live BigQuery for their SQL at run time; there is nothing to run here.
-    throw new ActionFailure("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
+    throw new UserError("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
   }
   switch (action.kind) {
     case "table":
@@ -328,16 +325,16 @@ async function runIncrementalDml(ctx: ActionContext, connection: DuckDBConnectio
     const removed = columns.filter((c) => !incomingNames.has(lower(c)));
     const describe = `added columns: [${added.map((c) => c.name).join(", ")}], removed columns: [${removed.join(", ")}]`;
     if (table.onSchemaChange === "FAIL" && (added.length > 0 || removed.length > 0)) {
-      throw new ActionFailure(`schema mismatch with onSchemaChange FAIL: ${describe}`);
+      throw new UserError(`schema mismatch with onSchemaChange FAIL: ${describe}`);
     }
     if (table.onSchemaChange === "EXTEND" && removed.length > 0) {
-      throw new ActionFailure(`column removals are not allowed with onSchemaChange EXTEND: ${describe}`);
+      throw new UserError(`column removals are not allowed with onSchemaChange EXTEND: ${describe}`);
     }
     if (table.onSchemaChange === "SYNCHRONIZE") {
       const keys = new Set(table.uniqueKey.map(lower));
       const keyColumns = removed.filter((c) => keys.has(lower(c)));
       if (keyColumns.length > 0) {
-        throw new ActionFailure(`cannot drop columns [${keyColumns.join(", ")}]: they are part of the unique key`);
+        throw new UserError(`cannot drop columns [${keyColumns.join(", ")}]: they are part of the unique key`);
       }
       for (const c of removed) await connection.run(sql.dropColumn(table.target, c));
       columns = columns.filter((c) => incomingNames.has(lower(c)));
@@ -379,7 +376,7 @@ async function runAssertion(ctx: ActionContext): Promise<void> {
   result.rowsAffected = failing;
   if (failing === 0) return;
   await keepFailingRows(ctx, connection, options, action.name, assertion.target);
-  throw new ActionFailure(
+  throw new UserError(
     `assertion failed: ${failing} row${failing === 1 ? "" : "s"} returned by ${action.name}; ` +
       `see ${options.metaSchema}.assertion_failures where run_id = '${options.runId}'`,
   );

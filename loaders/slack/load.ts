@@ -54,7 +54,6 @@ export async function loadSlack(db: Database, exportPath: string, options: Slack
         throw new UserError(
           `${what}, so its messages would land without their authors' or channels' names. ` +
             "Load the complete export, or pass --allow-partial to land it anyway (a complete export loaded later fills in what is missing)",
-          { file: exportPath },
         );
       }
       options.onWarning?.(`${what}; landing it anyway (--allow-partial): authors and channels resolve once a complete export is loaded`);
