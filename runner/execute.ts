@@ -3,11 +3,13 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "./database.ts";
 import type { Dialect } from "./dialect.ts";
 import { UserError, messageOf } from "./errors.ts";
-import type { Table, Target } from "./graph.ts";
+import type { Target } from "./graph.ts";
 import type { PlannedAction } from "./plan.ts";
 import { quoteLiteral, quoteQualified } from "./quote.ts";
 import { relationExists, relationKey, type RelationState } from "./state.ts";
 import * as sql from "./statements.ts";
+import { actionTasks, type ActionTasks, type Task } from "./statements.ts";
+import { inTransaction } from "./transaction.ts";
 
 export type ActionStatus = "success" | "failed" | "skipped" | "disabled";
 
@@ -30,7 +32,6 @@ export interface ActionResult {
 export interface ExecuteOptions {
   runId: string;
   fullRefresh?: boolean;
-  dryRun?: boolean;
   concurrency: number;
   /** The schema holding duckform's own tables (assertion failures). */
   metaSchema: string;
@@ -41,7 +42,8 @@ export interface ExecuteOptions {
 const ASSERTION_SAMPLE_ROWS = 100;
 
 /**
- * Runs planned actions on DuckDB with Dataform's scheduling: an action starts once everything
+ * Runs planned actions on DuckDB with Dataform's scheduling (a null `db` is a dry run, which
+ * runs nothing and reports each action's tasks): an action starts once everything
  * it depends on has succeeded (or is disabled), is skipped when a dependency failed or was
  * skipped, and independent branches go on. Up to `concurrency` actions run at once, each on
  * its own connection; each table, view or incremental write is one transaction, so a failed
@@ -56,9 +58,9 @@ export async function executePlan(
 ): Promise<ActionResult[]> {
   const catalog = db?.catalog ?? "";
   const results = new Map<string, ActionResult>();
-  const connections: DuckDBConnection[] = [];
-  const concurrency = options.dryRun ? 1 : Math.max(1, options.concurrency);
-  if (db) for (let i = 0; i < concurrency; i++) connections.push(await db.connect());
+  const connections: Live[] = [];
+  const concurrency = db ? Math.max(1, options.concurrency) : 1;
+  if (db) for (let i = 0; i < concurrency; i++) connections.push({ db, connection: await db.connect() });
   const declaredSourcesSeen = new Set<string>();
 
   const finish = (result: ActionResult) => {
@@ -66,7 +68,7 @@ export async function executePlan(
     options.onResult?.(result);
   };
 
-  const runOne = async (action: PlannedAction, connection: DuckDBConnection | undefined): Promise<ActionResult> => {
+  const runOne = async (action: PlannedAction, live: Live | undefined): Promise<ActionResult> => {
     const result: ActionResult = {
       name: action.name,
       type: action.kind,
@@ -79,24 +81,21 @@ export async function executePlan(
     };
     if (action.disabled) return { ...result, status: "disabled", startedAt: null };
     const started = performance.now();
-    const context: ActionContext = {
-      action,
-      connection,
-      dialect,
-      options,
-      catalog,
-      existing: state.get(relationKey(action.target.database || catalog, action.target.schema, action.target.name)),
-      result,
-    };
+    const existing = state.get(relationKey(action.target.database || catalog, action.target.schema, action.target.name));
     try {
-      if (connection) await checkDeclaredSources(connection, action, db!, declaredSourcesSeen);
-      await runAction(context);
+      if (live) await checkDeclaredSources(live.connection, action, live.db, declaredSourcesSeen);
+      const planned = actionTasks(action, { dialect, existing, fullRefresh: options.fullRefresh });
+      if ("mode" in planned) result.mode = planned.mode;
+      result.notes.push(...planned.notes);
+      // A dry run shows the tasks a run would run, as they are before any schema change.
+      if (live) await runTasks({ action, options, catalog, result }, live.connection, planned);
+      else result.sql = planned.tasks.map((task) => task.sql);
     } catch (error) {
       result.status = "failed";
       result.error = { message: messageOf(error), file: action.fileName };
       // An operation may have opened a transaction of its own; the next action on this
       // connection must not inherit it.
-      await connection?.run("rollback").catch(() => undefined);
+      await live?.connection.run("rollback").catch(() => undefined);
     }
     result.seconds = round((performance.now() - started) / 1000);
     return result;
@@ -105,7 +104,7 @@ export async function executePlan(
   try {
     await schedule(plan, concurrency, results, finish, async (action, slot) => runOne(action, connections[slot]));
   } finally {
-    for (const c of connections) c.closeSync();
+    for (const c of connections) c.connection.closeSync();
   }
   return plan.map((a) => results.get(a.name)!);
 }
@@ -209,96 +208,44 @@ async function checkDeclaredSources(
   }
 }
 
+/** A connection of the run and the database it belongs to; a dry run has neither. */
+interface Live {
+  db: Database;
+  connection: DuckDBConnection;
+}
+
 interface ActionContext {
   action: PlannedAction;
-  connection: DuckDBConnection | undefined;
-  dialect: Dialect;
   options: ExecuteOptions;
   catalog: string;
-  existing: RelationState | undefined;
   result: ActionResult;
 }
 
-async function runAction(ctx: ActionContext): Promise<void> {
-  const { action } = ctx;
-  const proto = action.table ?? action.operation ?? action.assertion;
-  if (proto?.jitCode) {
-    // JiT actions ask a live BigQuery for their SQL at run time; there is nothing to run here.
-    throw new UserError("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
-  }
-  switch (action.kind) {
-    case "table":
-    case "view":
-    case "incremental":
-      return runTable(ctx, action.table!);
-    case "operation":
-      return runStatements(ctx, action.operation!.queries.map((q) => ctx.dialect.translate(q)), false);
-    case "assertion":
-      return runAssertion(ctx);
-  }
+/** Runs an action's tasks, in one transaction when they write a table. */
+async function runTasks(ctx: ActionContext, connection: DuckDBConnection, planned: ActionTasks): Promise<void> {
+  const run = async () => {
+    for (const task of planned.tasks) await runTask(ctx, connection, task);
+  };
+  if (planned.transactional) await inTransaction(connection, run);
+  else await run();
 }
 
-/**
- * Dataform's shouldWriteIncrementally: the table exists as a table, and either this is not a
- * full refresh or the table is protected. Protected tables are never rebuilt, so under
- * --full-refresh they run incrementally and the result says so.
- */
-function writesIncrementally(ctx: ActionContext, table: Table): boolean {
-  if (ctx.action.kind !== "incremental" || ctx.existing?.kind !== "table") return false;
-  if (!ctx.options.fullRefresh) return true;
-  if (table.protected) {
-    ctx.result.notes.push("protected: --full-refresh ignored, ran incrementally");
-    return true;
-  }
-  return false;
-}
-
-async function runTable(ctx: ActionContext, table: Table): Promise<void> {
-  const t = (s: string) => ctx.dialect.translate(s);
-  const incremental = writesIncrementally(ctx, table);
-  const wanted = ctx.action.kind === "view" ? "view" : "table";
-  const statements: Step[] = [];
-  for (const op of incremental ? table.incrementalPreOps : table.preOps) statements.push(t(op));
-  if (ctx.existing && ctx.existing.kind !== wanted) {
-    statements.push(sql.dropIfExists(table.target, ctx.existing.kind));
-  }
-  if (incremental) {
-    statements.push({ main: true, incremental: true, sql: t(sql.incrementalQuery(table)) });
-  } else if (wanted === "view") {
-    statements.push({ main: true, sql: sql.createOrReplaceView(table.target, t(table.query)) });
-  } else {
-    statements.push({ main: true, sql: sql.createOrReplaceTable(table.target, t(table.query)) });
-  }
-  for (const op of incremental ? table.incrementalPostOps : table.postOps) statements.push(t(op));
-  ctx.result.mode = wanted === "view" ? undefined : incremental ? "incremental" : "full";
-  await runStatements(ctx, statements, true);
-}
-
-/** A statement, or the action's main statement whose affected-row count is reported. */
-type Step = string | { main: true; sql: string; incremental?: boolean };
-
-async function runStatements(ctx: ActionContext, steps: Step[], transactional: boolean): Promise<void> {
-  const { connection, result } = ctx;
-  if (!connection) {
-    result.sql = steps.map((s) => (typeof s === "string" ? s : s.incremental ? dryRunIncremental(ctx, s.sql) : s.sql));
-    return;
-  }
-  if (transactional) await connection.run("begin transaction");
-  try {
-    for (const step of steps) {
-      if (typeof step === "string") {
-        await connection.run(step);
-      } else if (step.incremental) {
-        result.rowsAffected = await runIncrementalDml(ctx, connection, step.sql);
-      } else {
-        const reader = await connection.runAndReadAll(step.sql);
-        result.rowsAffected = affectedRows(reader.columnNames(), reader.getRows());
-      }
+async function runTask(ctx: ActionContext, connection: DuckDBConnection, task: Task): Promise<void> {
+  const { result } = ctx;
+  switch (task.kind) {
+    case "statement":
+      await connection.run(task.sql);
+      return;
+    case "main": {
+      const reader = await connection.runAndReadAll(task.sql);
+      result.rowsAffected = affectedRows(reader.columnNames(), reader.getRows());
+      return;
     }
-    if (transactional) await connection.run("commit");
-  } catch (error) {
-    if (transactional) await connection.run("rollback").catch(() => undefined);
-    throw error;
+    case "incremental":
+      result.rowsAffected = await runIncrementalDml(ctx, connection, task);
+      return;
+    case "assertion":
+      return checkAssertion(ctx, connection, task.target);
   }
 }
 
@@ -312,9 +259,12 @@ function affectedRows(columns: string[], rows: unknown[][]): number | null {
  * merges or inserts. Unlike Dataform on BigQuery, whose DML keeps the column list read before the
  * schema change, columns added by EXTEND or SYNCHRONIZE are filled by the same run.
  */
-async function runIncrementalDml(ctx: ActionContext, connection: DuckDBConnection, query: string): Promise<number | null> {
-  const table = ctx.action.table!;
-  let columns = ctx.existing!.columns.map((c) => c.name);
+async function runIncrementalDml(
+  ctx: ActionContext,
+  connection: DuckDBConnection,
+  { table, query, columns: existing }: Extract<Task, { kind: "incremental" }>,
+): Promise<number | null> {
+  let columns = existing;
   if (table.onSchemaChange !== "IGNORE") {
     const probe = await connection.run(`select * from (${query}\n) as q limit 0`);
     const incoming = probe.columnNames().map((name, i) => ({ name, type: probe.columnTypes()[i].toString() }));
@@ -347,35 +297,17 @@ async function runIncrementalDml(ctx: ActionContext, connection: DuckDBConnectio
   return affectedRows(reader.columnNames(), reader.getRows());
 }
 
-function dryRunIncremental(ctx: ActionContext, query: string): string {
-  const table = ctx.action.table!;
-  const dml = sql.incrementalDml(table, ctx.existing!.columns.map((c) => c.name), query);
-  return table.onSchemaChange === "IGNORE"
-    ? dml
-    : `-- onSchemaChange ${table.onSchemaChange}: the table's columns are compared with the query's before this\n${dml}`;
-}
-
 /**
  * Dataform's assertion: a view of the assertion query, failing when it has rows. The failing
  * rows (up to ASSERTION_SAMPLE_ROWS) are kept with the run id for review after the run.
  */
-async function runAssertion(ctx: ActionContext): Promise<void> {
-  const { action, connection, options, result } = ctx;
-  const assertion = action.assertion!;
-  const query = assertion.parentAction
-    ? ctx.dialect.translateBuiltinAssertion(assertion.query)
-    : ctx.dialect.translate(assertion.query);
-  const view = sql.createOrReplaceView(assertion.target, query);
-  if (!connection) {
-    result.sql = [view, sql.countRows(assertion.target)];
-    return;
-  }
-  await connection.run(view);
-  const reader = await connection.runAndReadAll(sql.countRows(assertion.target));
+async function checkAssertion(ctx: ActionContext, connection: DuckDBConnection, target: Target): Promise<void> {
+  const { action, options, result } = ctx;
+  const reader = await connection.runAndReadAll(sql.countRows(target));
   const failing = Number(reader.getRows()[0][0]);
   result.rowsAffected = failing;
   if (failing === 0) return;
-  await keepFailingRows(ctx, connection, options, action.name, assertion.target);
+  await keepFailingRows(ctx, connection, options, action.name, target);
   throw new UserError(
     `assertion failed: ${failing} row${failing === 1 ? "" : "s"} returned by ${action.name}; ` +
       `see ${options.metaSchema}.assertion_failures where run_id = '${options.runId}'`,
