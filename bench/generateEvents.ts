@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import { EVENT_TYPES } from "../loaders/sample/events.ts";
+import { EVENT_TYPES } from "../loaders/sample/activity.ts";
 import { createPrng } from "../loaders/sample/prng.ts";
 
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { EVENT_TYPES } from "../../loaders/sample/events.ts";
+import { EVENT_TYPES } from "../../loaders/sample/activity.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 

@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { TINY_SAMPLE, generateSample } from "../../loaders/sample.ts";
-import { EVENT_TYPES } from "../../loaders/sample/events.ts";
+import { EVENT_TYPES } from "../../loaders/sample/activity.ts";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
 import { loadSeeds } from "../../loaders/seeds.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
