@@ -3,7 +3,7 @@ import { UserError } from "./errors.ts";
 import type { Table, Target } from "./graph.ts";
 import type { PlannedAction } from "./plan.ts";
 import { quoteIdent, quoteQualified } from "./quote.ts";
-import type { RelationState } from "./state.ts";
+import type { Column, RelationState } from "./state.ts";
 
 /**
  * DuckDB statements for each step of an action, after Dataform's ExecutionSql
@@ -117,11 +117,6 @@ function describeIncremental(table: Table, columns: string[], query: string): st
   return table.onSchemaChange === "IGNORE"
     ? dml
     : `-- onSchemaChange ${table.onSchemaChange}: the table's columns are compared with the query's before this\n${dml}`;
-}
-
-export interface Column {
-  name: string;
-  type: string;
 }
 
 export function qualified(target: Target): string {

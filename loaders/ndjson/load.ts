@@ -23,6 +23,7 @@ import {
   moveSql,
   quarantineFromCsv,
   startsWithCrLf,
+  type NdjsonFile,
   type ReaderOptions,
 } from "./readers.ts";
 import { isGzip, scanFile, type FileScan } from "./scan.ts";
@@ -46,13 +47,6 @@ export interface NdjsonOptions {
 export interface NdjsonResult extends LandResult {
   lines: number;
   blankLines: number;
-  bytes: number;
-}
-
-/** One file to load and the name the ledger knows it by. */
-export interface NdjsonFile {
-  path: string;
-  fileName: string;
   bytes: number;
 }
 
