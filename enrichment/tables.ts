@@ -2,7 +2,7 @@ import { compileProject } from "../runner/compile.ts";
 import { UserError } from "../runner/errors.ts";
 import type { CompiledGraph, Target } from "../runner/graph.ts";
 import { assertCompiled } from "../runner/compile.ts";
-import { SEEDS_SCHEMA } from "../loaders/seeds.ts";
+import { SEEDS_SCHEMA } from "../loaders/seeds/load.ts";
 
 /** `[schema, table]` of every table enrichment reads or writes, as the project's graph names them. */
 export interface EnrichmentTables {

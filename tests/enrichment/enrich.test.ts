@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { enrich, search } from "../../enrichment/enrich.ts";
 import { startMockOpenai } from "../util/mockOpenai.ts";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
 import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { Database } from "../../runner/database.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
 
 /** The operations in definitions/enrichment/ that create enrichment's own tables, empty. */
 export const ENRICHMENT_ACTIONS = ["message_annotations", "annotation_dead_letters", "enrichment_runs", "message_embeddings"];

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNdjson } from "../../../loaders/ndjson/load.ts";
-import { loadSeeds } from "../../../loaders/seeds.ts";
+import { loadSeeds } from "../../../loaders/seeds/load.ts";
 import { loadSlack } from "../../../loaders/slack/load.ts";
 import { loadTelegram } from "../../../loaders/telegram/load.ts";
 import { Database } from "../../../runner/database.ts";

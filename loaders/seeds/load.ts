@@ -2,11 +2,11 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
-import type { Database } from "../runner/database.ts";
-import { UserError, messageOf } from "../runner/errors.ts";
-import { inTransaction } from "../runner/transaction.ts";
-import { quoteIdent, quoteLiteral, quoteQualified } from "../runner/quote.ts";
-import { parseCsv, type CsvRow } from "./csv.ts";
+import type { Database } from "../../runner/database.ts";
+import { UserError, messageOf } from "../../runner/errors.ts";
+import { inTransaction } from "../../runner/transaction.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "../../runner/quote.ts";
+import { parseCsv, type CsvRow } from "../csv.ts";
 
 /** The schema seed tables land in. */
 export const SEEDS_SCHEMA = "seeds";
