@@ -26,6 +26,11 @@ function parsePositiveInt(value: string): number {
   return n;
 }
 
+function printPublished(manifest: import("./publish.ts").Manifest): void {
+  const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+  console.log(`Published run ${manifest.runId}: ${manifest.tables.length} tables, ${rows} rows → ${manifest.file}`);
+}
+
 function buildProgram(): Command {
   const program = new Command("duckform")
     .description("Compile Dataform projects with @dataform/core and run them on DuckDB.")
@@ -74,6 +79,7 @@ function buildProgram(): Command {
     .option("--schema-suffix <suffix>", "append a suffix to every schema")
     .option("--concurrency <n>", "actions run in parallel (default: cores)", parsePositiveInt)
     .option("--json", "print run results as JSON")
+    .option("--publish", "then publish gold to gold.duckdb beside the database, if its assertions passed")
     .action(async (projectDir: string, opts) => {
       const { runProject } = await import("./run.ts");
       const { describeResult } = await import("./results.ts");
@@ -105,6 +111,21 @@ function buildProgram(): Command {
         );
       }
       if (run.status === "failed") process.exitCode = 1;
+      if (opts.publish && !opts.dryRun) {
+        const { publishGold } = await import("./publish.ts");
+        printPublished(await publishGold(projectDir, { database: opts.database, vars: opts.vars, schemaSuffix: opts.schemaSuffix }));
+      }
+    });
+
+  program
+    .command("publish")
+    .description("Copy gold and the quality tables into a snapshot file BI tools read, swapped in atomically")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .option("--to <file>", "the published file (default: gold.duckdb beside the database)")
+    .action(async (projectDir: string, opts) => {
+      const { publishGold } = await import("./publish.ts");
+      printPublished(await publishGold(projectDir, { database: opts.database, to: opts.to }));
     });
 
   program
