@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
@@ -144,6 +144,23 @@ function buildProgram(): Command {
       const failed = results.filter((r) => !r.successful).length;
       console.log(`${results.length - failed} passed, ${failed} failed`);
       if (failed > 0) process.exitCode = 1;
+    });
+
+  program
+    .command("export")
+    .description("Write gold tables as Parquet; facts with a date column hive-partitioned by month")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .requiredOption("--out <dir>", "the folder to write to")
+    .addOption(new Option("--format <format>", "the file format").choices(["parquet"]).default("parquet"))
+    .option("--tables <names>", "only these gold tables (comma-separated, repeatable)", parseList)
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .action(async (projectDir: string, opts) => {
+      const { exportParquet } = await import("./export.ts");
+      const exported = await exportParquet(projectDir, { database: opts.database, out: opts.out, tables: opts.tables });
+      for (const t of exported) {
+        console.log(`  ${t.table}: ${t.rows} rows → ${t.path}${t.partitionedBy ? ` (by month of ${t.partitionedBy})` : ""}`);
+      }
+      console.log(`Exported ${exported.length} gold table${exported.length === 1 ? "" : "s"} to ${opts.out}`);
     });
 
   registerLoadCommands(program);
