@@ -163,6 +163,24 @@ function buildProgram(): Command {
       console.log(`Exported ${exported.length} gold table${exported.length === 1 ? "" : "s"} to ${opts.out}`);
     });
 
+  program
+    .command("report")
+    .description("Write the data-quality report: one self-contained HTML file that opens offline")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .option("--out <file>", "the HTML file (default: report.html beside the database)")
+    .option("--open", "serve the report on 127.0.0.1 and print its URL (until Ctrl-C)")
+    .action(async (projectDir: string, opts) => {
+      const { serveReport, writeReport } = await import("../report/report.ts");
+      const { file, bytes } = await writeReport(projectDir, { database: opts.database, out: opts.out });
+      console.log(`Report written to ${file} (${(bytes / 1e6).toFixed(1)} MB)`);
+      if (opts.open) {
+        const { url } = await serveReport(file);
+        console.log(`Serving the report at ${url} (Ctrl-C to stop)`);
+        await new Promise(() => undefined);
+      }
+    });
+
   registerLoadCommands(program);
   registerEnrichmentCommands(program);
   return program;
