@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { loadNdjson } from "../../loaders/ndjson.ts";
 import { Database } from "../../runner/database.ts";
 import { launchChromium } from "../util/browser.ts";
 import { duckform } from "../util/cli.ts";
+import { copyFixture } from "../util/project.ts";
 import { tempDir } from "../util/tmp.ts";
 import { landedWarehouse } from "../util/warehouse.ts";
 
@@ -97,4 +99,24 @@ describe("duckform report", () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
   }, 120_000);
+
+  it("--open serves the report on 127.0.0.1 and prints the URL", async () => {
+    const dir = copyFixture("views");
+    expect((await duckform(["run", dir])).code).toBe(0);
+    const server = spawn(process.execPath, [resolve(import.meta.dirname, "../../bin/duckform.js"), "report", dir, "--open"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let output = "";
+      for await (const chunk of server.stdout!) {
+        output += chunk;
+        if (/Serving the report at \S+/.test(output)) break;
+      }
+      expect(output).toContain(`Report written to ${join(dir, "report.html")}`);
+      const url = output.match(/Serving the report at (http:\/\/127\.0\.0\.1:\d+\/report\.html)/)![1];
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(readFileSync(join(dir, "report.html"), "utf8"));
+    } finally {
+      server.kill();
+    }
+  });
 });
