@@ -45,6 +45,17 @@ describe("duckform publish", () => {
     });
     // Nothing in it depends on the project's catalog name: no views are left to bind.
     expect(await selectEveryView(join(dir, "gold.duckdb"))).toEqual({});
+    // A client opens the file as catalog "gold": both gold.<table> and <table> resolve.
+    const instance = await DuckDBInstance.create(join(dir, "gold.duckdb"), { access_mode: "READ_ONLY" });
+    try {
+      const c = await instance.connect();
+      const count = async (sql: string) => Number((await c.runAndReadAll(sql)).getRows()[0][0]);
+      expect(await count("select count(*) from gold.order_amounts")).toBe(3);
+      expect(await count("select count(*) from order_amounts")).toBe(3);
+      c.closeSync();
+    } finally {
+      instance.closeSync();
+    }
   });
 
   it("publishes nothing after a failed gold assertion, says so, and keeps the previous snapshot", async () => {
