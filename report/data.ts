@@ -98,7 +98,7 @@ export async function gatherReport(db: Database, graph: CompiledGraph): Promise<
           runId: lastRunId,
           actions: await query(
             c,
-            `select action as name, type, status, mode, started_at::varchar as started_at, seconds, rows_affected as rows, error, notes, file_name
+            `select action as name, type, status, mode, started_at::varchar as started_at, epoch_ms(started_at) as started_ms, seconds, rows_affected as rows, error, notes, file_name
              from ${history} where run_id = $1 order by started_at nulls last, action`,
             [lastRunId],
           ),

@@ -111,6 +111,7 @@ async function latestRun(connection: DuckDBConnection): Promise<{ runId: string;
 /** Assertions that read a gold target, by action name. */
 function goldAssertions(graph: CompiledGraph): string[] {
   return graph.assertions
+    .filter((a) => !a.disabled)
     .filter((a) => a.parentAction?.schema === GOLD_SCHEMA || a.dependencyTargets.some((t) => t.schema === GOLD_SCHEMA))
     .map((a) => targetName(a.target));
 }

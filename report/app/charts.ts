@@ -71,9 +71,9 @@ export function rowsPerLayer(layers: ReportData["layerRows"]): HTMLElement {
 
 /** The last run's actions as floating bars from their start to their end (a Gantt), in order of start. */
 export function timeline(actions: Record<string, unknown>[]): HTMLElement {
-  const ran = actions.filter((a) => a.started_at);
-  const t0 = Math.min(...ran.map((a) => Date.parse(String(a.started_at).replace(" ", "T"))));
-  const start = (a: Record<string, unknown>) => (Date.parse(String(a.started_at).replace(" ", "T")) - t0) / 1000;
+  const ran = actions.filter((a) => a.started_ms !== null && a.started_ms !== undefined);
+  const t0 = Math.min(...ran.map((a) => Number(a.started_ms)));
+  const start = (a: Record<string, unknown>) => (Number(a.started_ms) - t0) / 1000;
   const { box, canvas: c } = canvas(Math.max(160, ran.length * 14 + 60));
   new Chart(c, {
     type: "bar",

@@ -52,6 +52,9 @@ describe("duckform report", () => {
       page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
       await page.goto(url);
       await expect.poll(() => page.locator("header").innerText()).toContain(`${failedNames.length} assertions failing`);
+      expect(await page.locator("#summary canvas").count()).toBe(3);
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, "report-summary.png"), fullPage: true });
 
       await page.click("nav a[href='#assertions']");
       // Failures come first, each open.
@@ -89,7 +92,6 @@ describe("duckform report", () => {
       expect(await rows.count()).toBe(0);
 
       await page.click("nav a[href='#lineage']");
-      mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, "report-lineage.png"), fullPage: true });
       await page.click("nav a[href='#assertions']");
       await page.screenshot({ path: join(OUTPUT, "report-assertions.png") });
