@@ -8,6 +8,7 @@ import { copyFixture } from "../util/project.ts";
 import { selectEveryView } from "../util/readOnly.ts";
 import { landedWarehouse } from "../util/warehouse.ts";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { quoteQualified } from "../../runner/quote.ts";
 
 const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, "gold.manifest.json"), "utf8"));
 
@@ -17,7 +18,7 @@ async function tablesIn(file: string): Promise<Record<string, number>> {
     const c = await instance.connect();
     const out: Record<string, number> = {};
     for (const [schema, name] of (await c.runAndReadAll("select schema_name, table_name from duckdb_tables() order by all")).getRows() as string[][]) {
-      out[`${schema}.${name}`] = Number((await c.runAndReadAll(`select count(*) from "${schema}"."${name}"`)).getRows()[0][0]);
+      out[`${schema}.${name}`] = Number((await c.runAndReadAll(`select count(*) from ${quoteQualified(schema, name)}`)).getRows()[0][0]);
     }
     c.closeSync();
     return out;

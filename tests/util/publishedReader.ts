@@ -6,6 +6,7 @@
  * Prints one JSON line when ready and one when done: { runId, iterations, errors, mismatches, newRunId }.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
+import { quoteQualified } from "../../runner/quote.ts";
 
 const file = process.argv[2];
 
@@ -16,7 +17,7 @@ async function open(): Promise<{ instance: DuckDBInstance; manifest: { runId: st
   connection.closeSync();
   return {
     instance,
-    manifest: { runId: String(rows[0][0]), counts: new Map(rows.map((r) => [`"${r[1]}"."${r[2]}"`, Number(r[3])])) },
+    manifest: { runId: String(rows[0][0]), counts: new Map(rows.map((r) => [quoteQualified(String(r[1]), String(r[2])), Number(r[3])])) },
   };
 }
 
