@@ -148,7 +148,7 @@ function reconciliation(): HTMLElement {
             h(
               "div",
               {},
-              `${t.name}: ${formatNumber(t.rows)}`,
+              `${t.name}: ${t.rows === null ? "view, not counted" : formatNumber(t.rows)}`,
               t.valid !== undefined ? h("span", { class: "muted" }, ` (${formatNumber(t.valid)} valid, ${formatNumber(t.invalid)} invalid)`) : null,
             ),
           ),
