@@ -84,6 +84,18 @@ export function lineage(actions: ActionNode[], onSelect: (name: string) => void)
   let view = { x: 0, y: 0, w: width, h: height };
   const apply = () => root.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
   apply();
+  // Fitting 150 actions in the box makes their labels unreadable: start at no less than 3/4
+  // scale, at the sources' end, and leave the whole graph to the Fit button.
+  requestAnimationFrame(() => {
+    const box = root.getBoundingClientRect();
+    if (!box.width || !box.height) return;
+    const scale = Math.max(Math.min(box.width / width, box.height / height), 0.75);
+    const w = box.width / scale;
+    const hgt = box.height / scale;
+    view = { x: 0, y: Math.max(0, (height - hgt) / 2), w, h: hgt };
+    if (selected) reveal(selected);
+    apply();
+  });
   root.addEventListener("wheel", (event) => {
     event.preventDefault();
     const k = event.deltaY > 0 ? 1.15 : 1 / 1.15;
@@ -105,7 +117,17 @@ export function lineage(actions: ActionNode[], onSelect: (name: string) => void)
     apply();
   });
 
+  let selected: string | null = null;
+  /** Moves the view to a node that is out of it (a link from elsewhere in the report). */
+  const reveal = (name: string) => {
+    const n = g.node(name);
+    if (!n || (n.x > view.x && n.x < view.x + view.w && n.y > view.y && n.y < view.y + view.h)) return;
+    view = { ...view, x: n.x - view.w / 2, y: n.y - view.h / 2 };
+    apply();
+  };
   const select = (name: string) => {
+    selected = name;
+    reveal(name);
     for (const [n, el] of nodes) el.classList.toggle("selected", n === name);
     for (const edge of world.querySelectorAll<SVGPathElement>("path.edge")) {
       edge.classList.toggle("related", edge.dataset.from === name || edge.dataset.to === name);
@@ -121,9 +143,6 @@ export function lineage(actions: ActionNode[], onSelect: (name: string) => void)
     const q = find.value.trim().toLowerCase();
     const hit = actions.find((a) => a.name.toLowerCase().includes(q));
     if (!hit) return;
-    const n = g.node(hit.name);
-    view = { x: n.x - view.w / 2, y: n.y - view.h / 2, w: view.w, h: view.h };
-    apply();
     onSelect(hit.name);
   });
   const fit = h("button", { type: "button" }, "Fit");
