@@ -74,6 +74,9 @@ describe("duckform report", () => {
       await page.click("nav a[href='#lineage']");
       const nodes = page.locator("svg.lineage g.node");
       expect(await nodes.count()).toBeGreaterThanOrEqual(40);
+      // Find it from the graph's box (it moves into view), then click it.
+      await page.fill("input[aria-label='Find an action']", "gold.fct_user_interactions");
+      await page.press("input[aria-label='Find an action']", "Enter");
       await page.click("svg.lineage g.node[data-name='duckform.gold.fct_user_interactions']");
       const details = page.locator("aside.panel .details");
       await expect.poll(() => details.getAttribute("data-action")).toBe("duckform.gold.fct_user_interactions");
