@@ -22,10 +22,18 @@ if (!existsSync(database)) throw new Error(`${database} is missing: run npx tsx 
 const seconds = (start: number) => (performance.now() - start) / 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-let start = performance.now();
-const report = await writeReport(ROOT, { database, out: join(OUT, "report.html") });
-const reportSeconds = seconds(start);
-console.log(`report: ${reportSeconds.toFixed(2)} s, ${(report.bytes / 1e6).toFixed(2)} MB (targets < 10 s, < 20 MB)`);
+// The first report pays for a cold page cache and esbuild's start; each is printed.
+const reportSeconds: number[] = [];
+let bytes = 0;
+for (let i = 0; i < rounds; i++) {
+  const start = performance.now();
+  bytes = (await writeReport(ROOT, { database, out: join(OUT, "report.html") })).bytes;
+  reportSeconds.push(seconds(start));
+}
+console.log(
+  `report: ${reportSeconds.map((s) => s.toFixed(2)).join(", ")} s (worst ${Math.max(...reportSeconds).toFixed(2)} s), ` +
+    `${(bytes / 1e6).toFixed(2)} MB (targets < 10 s, < 20 MB)`,
+);
 
 const published = join(OUT, "gold.duckdb");
 const peer = join(OUT, "peer.duckdb");
