@@ -237,7 +237,13 @@ function catalog(): HTMLElement {
   for (const a of data.actions) {
     const tests = a.assertions.map(short).join(", ");
     rows.push({ table: a.name, column: "", type: a.type, description: a.description, tests, text: "" });
-    for (const c of a.columns) rows.push({ table: a.name, column: c.name, type: c.type, description: c.description, tests: "", text: "" });
+    // A column's tests: the assertions on this table alone whose SQL names the column (uniqueKey, nonNull, rowConditions).
+    const own = a.assertions.map((n) => assertionByName.get(n)).filter((x) => x && x.checks.length === 1 && x.checks[0] === a.name);
+    for (const c of a.columns) {
+      const word = new RegExp(`(^|[^\\w])"?${c.name.replace(/[^\w]/g, "\\$&")}"?([^\\w]|$)`, "i");
+      const tested = own.filter((x) => word.test(x!.sql)).map((x) => short(x!.name));
+      rows.push({ table: a.name, column: c.name, type: c.type, description: c.description, tests: tested.join(", "), text: "" });
+    }
   }
   for (const r of rows) r.text = `${r.table} ${r.column} ${r.type} ${r.description} ${r.tests}`.toLowerCase();
   const body = h("tbody");

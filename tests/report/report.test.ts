@@ -91,6 +91,9 @@ describe("duckform report", () => {
       const rows = page.locator("table.catalog tbody tr");
       expect(await rows.count()).toBeGreaterThanOrEqual(2);
       for (const text of await rows.allInnerTexts()) expect(text).toContain("listened_seconds");
+      // A column lists the tests that check it.
+      await page.fill("#catalog-search", "gold.fct_user_interactions event_id");
+      expect(await page.locator("table.catalog tr.column-row", { hasText: "event_id" }).first().innerText()).toMatch(/event_id\s+VARCHAR.*uniqueKey/s);
       await page.fill("#catalog-search", "no such column anywhere");
       expect(await rows.count()).toBe(0);
 
