@@ -52,10 +52,11 @@ export function manifestPath(published: string): string {
 
 /**
  * `duckform publish`: after a run whose assertions on gold all passed, copies the gold schema
- * (into the file's `main`) and the quality tables into a new file beside the target, checkpoints it, and renames it over
- * the target in one step. A reader that already has the target open keeps reading its snapshot
- * (POSIX keeps the old inode alive for it); a new connection opens the new one; nobody sees a
- * half-written table, and the pipeline never waits for a reader's lock.
+ * (into the file's `main`) and the quality tables into a new file beside the target,
+ * checkpoints it, and renames it over the target in one step. A reader that already has the
+ * target open keeps reading its snapshot (POSIX keeps the old inode alive for it); a new
+ * connection opens the new one; nobody sees a half-written table, and the pipeline never waits
+ * for a reader's lock.
  */
 export async function publishGold(projectDir: string, options: PublishOptions = {}): Promise<Manifest> {
   const graph = compileProject(resolve(projectDir), options);
