@@ -219,8 +219,9 @@ async function assertionReports(c: DuckDBConnection, graph: CompiledGraph, diale
         sql: (a.parentAction ? dialect.translateBuiltinAssertion(a.query, a.target) : dialect.translate(a.query, a.target)).trim(),
         checks: (a.parentAction ? [a.parentAction] : a.dependencyTargets).map(targetName),
         status: String(all.at(-1)?.status ?? "not run"),
+        // Every run's failing rows are kept in the database; the page shows those of the runs it charts.
         failingRows: failures
-          .filter((f) => f.assertion === name)
+          .filter((f) => f.assertion === name && shownRuns.has(String(f.run_id)))
           .map((f) => ({ runId: String(f.run_id), recordedAt: String(f.recorded_at), rows: (f.rows as string[]).map((r) => JSON.parse(r)) })),
         history: recent.map((h) => ({
           runId: String(h.run_id),
