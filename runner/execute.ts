@@ -235,7 +235,7 @@ async function runAction(ctx: ActionContext): Promise<void> {
     case "incremental":
       return runTable(ctx, action.table!);
     case "operation":
-      return runStatements(ctx, action.operation!.queries.map((q) => ctx.dialect.translate(q)), false);
+      return runStatements(ctx, action.operation!.queries.map((q) => ctx.dialect.translate(q, action.target)), false);
     case "assertion":
       return runAssertion(ctx);
   }
@@ -257,7 +257,7 @@ function writesIncrementally(ctx: ActionContext, table: Table): boolean {
 }
 
 async function runTable(ctx: ActionContext, table: Table): Promise<void> {
-  const t = (s: string) => ctx.dialect.translate(s);
+  const t = (s: string) => ctx.dialect.translate(s, table.target);
   const incremental = writesIncrementally(ctx, table);
   const wanted = ctx.action.kind === "view" ? "view" : "table";
   const statements: Step[] = [];
@@ -366,8 +366,8 @@ async function runAssertion(ctx: ActionContext): Promise<void> {
   const { action, connection, options, result } = ctx;
   const assertion = action.assertion!;
   const query = assertion.parentAction
-    ? ctx.dialect.translateBuiltinAssertion(assertion.query)
-    : ctx.dialect.translate(assertion.query);
+    ? ctx.dialect.translateBuiltinAssertion(assertion.query, assertion.target)
+    : ctx.dialect.translate(assertion.query, assertion.target);
   const view = sql.createOrReplaceView(assertion.target, query);
   if (!connection) {
     result.sql = [view, sql.countRows(assertion.target)];
