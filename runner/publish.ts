@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
 import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
+import { inTransaction } from "./transaction.ts";
 import { UserError, messageOf } from "./errors.ts";
 import { targetName, type CompiledGraph } from "./graph.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "./quote.ts";
@@ -163,8 +164,7 @@ async function copySnapshot(
     throw new UserError(`not published: ${source} has no ${GOLD_SCHEMA} schema`);
   }
   const tables: Manifest["tables"] = [];
-  await connection.run("begin transaction");
-  try {
+  return inTransaction(connection, async () => {
     await connection.run(`create schema ${quoteQualified(STAGING, META_SCHEMA)}`);
     for (const [schema, name] of relations) {
       const into = schema === GOLD_SCHEMA ? PUBLISHED_GOLD_SCHEMA : schema;
@@ -190,12 +190,8 @@ async function copySnapshot(
                 .map((t) => `(${quoteLiteral(t.schema)}, ${quoteLiteral(t.name)}, ${t.rows})`)
                 .join(", ")}) as t(schema_name, table_name, row_count)`,
     );
-    await connection.run("commit");
     return manifest;
-  } catch (error) {
-    await connection.run("rollback").catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 async function ledgerPosition(connection: DuckDBConnection, catalog: string): Promise<Manifest["ledger"]> {
