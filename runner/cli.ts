@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError, UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
@@ -24,6 +24,11 @@ function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
   return n;
+}
+
+function printPublished(manifest: import("./publish.ts").Manifest): void {
+  const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+  console.log(`Published run ${manifest.runId}: ${manifest.tables.length} tables, ${rows} rows → ${manifest.file}`);
 }
 
 function buildProgram(): Command {
@@ -84,6 +89,7 @@ function buildProgram(): Command {
     .option("--schema-suffix <suffix>", "append a suffix to every schema")
     .option("--concurrency <n>", "actions run in parallel (default: cores)", parsePositiveInt)
     .option("--json", "print run results as JSON")
+    .option("--publish", "then publish gold to gold.duckdb beside the database, if its assertions passed")
     .action(async (projectDir: string, opts) => {
       const { runProject } = await import("./run.ts");
       const { describeResult } = await import("./results.ts");
@@ -115,6 +121,21 @@ function buildProgram(): Command {
         );
       }
       if (run.status === "failed") process.exitCode = 1;
+      if (opts.publish && !opts.dryRun) {
+        const { publishGold } = await import("./publish.ts");
+        printPublished(await publishGold(projectDir, { database: opts.database, vars: opts.vars, schemaSuffix: opts.schemaSuffix }));
+      }
+    });
+
+  program
+    .command("publish")
+    .description("Copy gold and the quality tables into a snapshot file BI tools read, swapped in atomically")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .option("--to <file>", "the published file (default: gold.duckdb beside the database)")
+    .action(async (projectDir: string, opts) => {
+      const { publishGold } = await import("./publish.ts");
+      printPublished(await publishGold(projectDir, { database: opts.database, to: opts.to }));
     });
 
   program
@@ -133,6 +154,41 @@ function buildProgram(): Command {
       const failed = results.filter((r) => !r.successful).length;
       console.log(`${results.length - failed} passed, ${failed} failed`);
       if (failed > 0) process.exitCode = 1;
+    });
+
+  program
+    .command("export")
+    .description("Write gold tables as Parquet; facts with a date column hive-partitioned by month")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .requiredOption("--out <dir>", "the folder to write to")
+    .addOption(new Option("--format <format>", "the file format").choices(["parquet"]).default("parquet"))
+    .option("--tables <names>", "only these gold tables (comma-separated, repeatable)", parseList)
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .action(async (projectDir: string, opts) => {
+      const { exportParquet } = await import("./export.ts");
+      const exported = await exportParquet(projectDir, { database: opts.database, out: opts.out, tables: opts.tables });
+      for (const t of exported) {
+        console.log(`  ${t.table}: ${t.rows} rows → ${t.path}${t.partitionedBy ? ` (by month of ${t.partitionedBy})` : ""}`);
+      }
+      console.log(`Exported ${exported.length} gold table${exported.length === 1 ? "" : "s"} to ${opts.out}`);
+    });
+
+  program
+    .command("report")
+    .description("Write the data-quality report: one self-contained HTML file that opens offline")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .option("--out <file>", "the HTML file (default: report.html beside the database)")
+    .option("--open", "serve the report on 127.0.0.1 and print its URL (until Ctrl-C)")
+    .action(async (projectDir: string, opts) => {
+      const { serveReport, writeReport } = await import("../report/report.ts");
+      const { file, bytes } = await writeReport(projectDir, { database: opts.database, out: opts.out });
+      console.log(`Report written to ${file} (${(bytes / 1e6).toFixed(1)} MB)`);
+      if (opts.open) {
+        const { url } = await serveReport(file);
+        console.log(`Serving the report at ${url} (Ctrl-C to stop)`);
+        await new Promise(() => undefined);
+      }
     });
 
   registerLoadCommands(program);

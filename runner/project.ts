@@ -35,8 +35,10 @@ function readProjectSettings(projectDir = "."): ProjectSettings {
  * Opens the database a project's commands share: `--database`, else $DUCKFORM_DATABASE,
  * else `<defaultDatabase>.duckdb` in the project directory, attached as the defaultDatabase catalog.
  */
-export async function openProjectDatabase(options: { project?: string; database?: string }): Promise<Database> {
+export async function openProjectDatabase(options: { project?: string; database?: string; readOnly?: boolean }): Promise<Database> {
   const settings = readProjectSettings(options.project ?? ".");
   const catalog = settings.defaultDatabase || DEFAULT_CATALOG;
-  return Database.open(databasePath(settings.dir, options.database, catalog), catalog);
+  const file = databasePath(settings.dir, options.database, catalog);
+  if (options.readOnly && !existsSync(file)) throw new UserError(`database ${file} does not exist; run duckform run first`);
+  return Database.open(file, catalog, { readOnly: options.readOnly });
 }

@@ -52,13 +52,15 @@ export function actionTasks(action: PlannedAction, context: TaskContext): Action
     // JiT actions ask a live BigQuery for their SQL at run time; there is nothing to run here.
     throw new UserError("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
   }
-  const t = (s: string) => context.dialect.translate(s);
+  const t = (s: string) => context.dialect.translate(s, action.target);
   switch (action.kind) {
     case "operation":
       return { tasks: action.operation.queries.map((q) => ({ kind: "statement", sql: t(q) })), transactional: false, notes: [] };
     case "assertion": {
       const assertion = action.assertion;
-      const query = assertion.parentAction ? context.dialect.translateBuiltinAssertion(assertion.query) : t(assertion.query);
+      const query = assertion.parentAction
+        ? context.dialect.translateBuiltinAssertion(assertion.query, assertion.target)
+        : context.dialect.translate(assertion.query, assertion.target);
       return {
         tasks: [
           { kind: "statement", sql: createOrReplaceView(assertion.target, query) },
@@ -74,7 +76,7 @@ export function actionTasks(action: PlannedAction, context: TaskContext): Action
 }
 
 function tableTasks(kind: "table" | "view" | "incremental", table: Table, context: TaskContext): ActionTasks {
-  const t = (s: string) => context.dialect.translate(s);
+  const t = (s: string) => context.dialect.translate(s, table.target);
   const notes: string[] = [];
   const incremental = writesIncrementally(kind, table, context, notes);
   const wanted = kind === "view" ? "view" : "table";

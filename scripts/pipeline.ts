@@ -3,7 +3,7 @@
  * would with the CLI, step by step. Rerunning it lands nothing twice (the ledger skips files
  * already landed) and runs the definitions incrementally.
  *
- *   npm start                      sample in data/sample → duckform.duckdb
+ *   npm start                      sample in data/sample → duckform.duckdb, gold.duckdb, report.html
  *   npm start -- --sample DIR      use (or create) another sample folder
  */
 import { existsSync } from "node:fs";
@@ -29,9 +29,15 @@ try {
   // Enrichment reads silver messages, so it comes after a run; the second run builds the topic
   // and entity dimensions from its annotations (incrementally: the rest is already built).
   await $`${duckform} enrich --embeddings`;
-  await $`${duckform} run`;
+  // Publishes gold.duckdb for BI tools only if the gold assertions passed (else the run fails here).
+  await $`${duckform} run --publish`;
   await $`${duckform} test`;
-  console.log("\nThe warehouse is in duckform.duckdb: open it with any DuckDB client; the star schema is in gold.");
+  await $`${duckform} report`;
+  console.log(
+    `\nThe warehouse is in ${join(root, "duckform.duckdb")}.` +
+      `\nThe data-quality report is ${join(root, "report.html")}: open it in a browser, offline.` +
+      `\nGold for BI tools is published in ${join(root, "gold.duckdb")} (open it read-only; see README "Query gold from your BI tool").`,
+  );
 } catch (error) {
   // The failing step has printed its own message; zx adds nothing a user needs.
   process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;

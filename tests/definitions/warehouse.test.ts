@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
@@ -12,6 +12,7 @@ import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";
 import { runUnitTests } from "../../runner/unit_tests.ts";
 import { sqlRows } from "../util/project.ts";
+import { selectEveryView } from "../util/readOnly.ts";
 import { tinySample } from "../util/sample.ts";
 import { tempDir } from "../util/tmp.ts";
 
@@ -68,6 +69,12 @@ describe("the warehouse on the sample", () => {
     expect(await rows(file, `select _file from silver.int_events__deduplicated where event_id = '${dup.eventId}'`)).toEqual([{ _file: dup.file }]);
     // Every message has a person.
     expect(await rows(file, "select count(*) as n from gold.fct_messages where user_key is null")).toEqual([{ n: 0 }]);
+    // A copy under another name, opened read-only as a BI tool would, serves every view.
+    const copy = join(tempDir(), "copied-warehouse.duckdb");
+    copyFileSync(file, copy);
+    const views = await selectEveryView(copy);
+    expect(views["bronze.stg_events__validated"]).toBe(events.jsonObjects);
+    expect(Object.keys(views).filter((v) => v.startsWith("quality.")).length).toBeGreaterThanOrEqual(25);
   });
 
   it("fails the right assertions, with the right rows, on planted defects", async () => {

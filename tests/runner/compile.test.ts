@@ -61,11 +61,16 @@ describe("Dialect", () => {
   const graph = compileProject(fixture("basic"));
   const dialect = new Dialect(graph);
 
-  it("rewrites backtick references to known targets, and only those", () => {
+  it("rewrites backtick references to known targets, and only those, as two-part names in the project's own database", () => {
     expect(dialect.translate("select * from `my-proj.analytics.source` join `my-proj.raw.events` using (id)")).toBe(
-      'select * from "my-proj"."analytics"."source" join "my-proj"."raw"."events" using (id)',
+      'select * from "analytics"."source" join "raw"."events" using (id)',
     );
     expect(dialect.translate("select '`not.a.target`' as s, `x`")).toBe("select '`not.a.target`' as s, `x`");
+  });
+
+  it("keeps three parts in SQL that builds a target in another database, whose two-part names bind there", () => {
+    const elsewhere = { database: "shared-data", schema: "reference", name: "v" };
+    expect(dialect.translate("select * from `my-proj.analytics.source`", elsewhere)).toBe('select * from "my-proj"."analytics"."source"');
   });
 
   it("turns the BigQuery-escaped label of a rowConditions assertion into an E'' literal", () => {

@@ -9,7 +9,7 @@ FROM (
   SELECT
     order_id,
     COUNT(1) AS index_row_count
-  FROM "test-proj"."analytics"."orders"
+  FROM "analytics"."orders"
   GROUP BY order_id
   ) AS data
 WHERE index_row_count > 1;

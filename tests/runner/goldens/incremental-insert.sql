@@ -7,7 +7,7 @@ select "event_id", "user_id", "amount", "loaded_at"
 from (
 
 select event_id, user_id, amount, loaded_at
-from "test-proj"."raw"."events"
-where loaded_at > (select max(loaded_at) from "test-proj"."analytics"."appended")
+from "raw"."events"
+where loaded_at > (select max(loaded_at) from "analytics"."appended")
 
 ) as insertions;

@@ -3,7 +3,7 @@
 
 -- task: statement
 
-  insert into "test-proj"."raw"."ops_log" values ('merged', 'incremental-pre');
+  insert into "raw"."ops_log" values ('merged', 'incremental-pre');
 
 -- task: incremental
 merge into "test-proj"."analytics"."merged" as dataform_dest
@@ -13,8 +13,8 @@ using (
 
 -- Safe to re-run: only rows loaded after the newest row already merged are read.
 select event_id, user_id, amount, loaded_at
-from "test-proj"."raw"."events"
-where loaded_at > (select max(loaded_at) from "test-proj"."analytics"."merged")
+from "raw"."events"
+where loaded_at > (select max(loaded_at) from "analytics"."merged")
 
 
 
@@ -25,4 +25,4 @@ when not matched then insert ("event_id", "user_id", "amount", "loaded_at") valu
 
 -- task: statement
 
-  insert into "test-proj"."raw"."ops_log" values ('merged', 'incremental-post');
+  insert into "raw"."ops_log" values ('merged', 'incremental-post');

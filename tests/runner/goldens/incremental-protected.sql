@@ -7,8 +7,8 @@ merge into "test-proj"."analytics"."snapshot" as dataform_dest
 using (
 
 select event_id, user_id, amount, loaded_at
-from "test-proj"."raw"."events"
-where loaded_at > (select max(loaded_at) from "test-proj"."analytics"."snapshot")
+from "raw"."events"
+where loaded_at > (select max(loaded_at) from "analytics"."snapshot")
 
 ) as dataform_source
 on dataform_dest."event_id" = dataform_source."event_id"

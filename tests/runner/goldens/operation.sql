@@ -7,4 +7,4 @@ create table if not exists analytics.housekeeping_log (note varchar);
 
 -- task: statement
 
-insert into analytics.housekeeping_log select 'labels: ' || count(*) from "test-proj"."analytics"."uses_lookup";
+insert into analytics.housekeeping_log select 'labels: ' || count(*) from "analytics"."uses_lookup";

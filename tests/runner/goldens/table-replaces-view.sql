@@ -3,7 +3,7 @@
 
 -- task: statement
 
-  insert into "test-proj"."raw"."ops_log" values ('merged', 'full-pre');
+  insert into "raw"."ops_log" values ('merged', 'full-pre');
 
 -- task: statement
 drop view if exists "test-proj"."analytics"."merged";
@@ -16,8 +16,8 @@ create or replace table "test-proj"."analytics"."merged" as
 
 -- Safe to re-run: only rows loaded after the newest row already merged are read.
 select event_id, user_id, amount, loaded_at
-from "test-proj"."raw"."events";
+from "raw"."events";
 
 -- task: statement
 
-  insert into "test-proj"."raw"."ops_log" values ('merged', 'full-post');
+  insert into "raw"."ops_log" values ('merged', 'full-post');

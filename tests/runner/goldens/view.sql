@@ -2,4 +2,4 @@
 
 -- task: main
 create or replace view "my-proj"."analytics"."js_view" as
-select * from "my-proj"."analytics"."inc";
+select * from "analytics"."inc";
