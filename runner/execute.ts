@@ -7,8 +7,7 @@ import type { Target } from "./graph.ts";
 import type { PlannedAction } from "./plan.ts";
 import { quoteLiteral, quoteQualified } from "./quote.ts";
 import { relationExists, relationKey, type RelationState } from "./state.ts";
-import * as sql from "./statements.ts";
-import { actionTasks, type ActionTasks, type Task } from "./statements.ts";
+import { actionTasks, addColumn, dropColumn, incrementalDml, qualified, type ActionTasks, type Task } from "./statements.ts";
 import { inTransaction } from "./transaction.ts";
 
 export type ActionStatus = "success" | "failed" | "skipped" | "disabled";
@@ -245,7 +244,7 @@ async function runTask(ctx: ActionContext, connection: DuckDBConnection, task: T
       result.rowsAffected = await runIncrementalDml(ctx, connection, task);
       return;
     case "assertion":
-      return checkAssertion(ctx, connection, task.target);
+      return checkAssertion(ctx, connection, task);
   }
 }
 
@@ -286,14 +285,14 @@ async function runIncrementalDml(
       if (keyColumns.length > 0) {
         throw new UserError(`cannot drop columns [${keyColumns.join(", ")}]: they are part of the unique key`);
       }
-      for (const c of removed) await connection.run(sql.dropColumn(table.target, c));
+      for (const c of removed) await connection.run(dropColumn(table.target, c));
       columns = columns.filter((c) => incomingNames.has(lower(c)));
     }
-    for (const c of added) await connection.run(sql.addColumn(table.target, c));
+    for (const c of added) await connection.run(addColumn(table.target, c));
     columns = [...columns, ...added.map((c) => c.name)];
     if (added.length > 0 || removed.length > 0) ctx.result.notes.push(`onSchemaChange ${table.onSchemaChange}: ${describe}`);
   }
-  const reader = await connection.runAndReadAll(sql.incrementalDml(table, columns, query));
+  const reader = await connection.runAndReadAll(incrementalDml(table, columns, query));
   return affectedRows(reader.columnNames(), reader.getRows());
 }
 
@@ -301,9 +300,13 @@ async function runIncrementalDml(
  * Dataform's assertion: a view of the assertion query, failing when it has rows. The failing
  * rows (up to ASSERTION_SAMPLE_ROWS) are kept with the run id for review after the run.
  */
-async function checkAssertion(ctx: ActionContext, connection: DuckDBConnection, target: Target): Promise<void> {
+async function checkAssertion(
+  ctx: ActionContext,
+  connection: DuckDBConnection,
+  { sql, target }: Extract<Task, { kind: "assertion" }>,
+): Promise<void> {
   const { action, options, result } = ctx;
-  const reader = await connection.runAndReadAll(sql.countRows(target));
+  const reader = await connection.runAndReadAll(sql);
   const failing = Number(reader.getRows()[0][0]);
   result.rowsAffected = failing;
   if (failing === 0) return;
@@ -325,7 +328,7 @@ async function keepFailingRows(
   await connection.run(
     `insert into ${failures} (run_id, assertion, row_number, row_json, recorded_at)
      select ${quoteLiteral(options.runId)}, ${quoteLiteral(action)}, row_number() over (), to_json(failing), now()
-     from (select * from ${sql.qualified(target)} limit ${ASSERTION_SAMPLE_ROWS}) as failing`,
+     from (select * from ${qualified(target)} limit ${ASSERTION_SAMPLE_ROWS}) as failing`,
   );
 }
 
