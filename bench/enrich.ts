@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { enrich } from "../enrichment/enrich.ts";
-import { distinctMessages, writeEnrichmentDatabase } from "../enrichment/testing/database.ts";
-import { startMockOpenai } from "../enrichment/testing/mockOpenai.ts";
+import { distinctMessages, writeEnrichmentDatabase } from "../tests/util/enrichmentDatabase.ts";
+import { startMockOpenai } from "../tests/util/mockOpenai.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({ options: { rpm: { type: "string", default: "600" }, requests: { type: "string", default: "150" } } });

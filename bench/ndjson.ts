@@ -23,7 +23,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { Database } from "../runner/database.ts";
 import { quoteLiteral } from "../runner/quote.ts";
 import { loadNdjson } from "../loaders/ndjson/load.ts";
-import { generateEvents, wideEvents } from "./generate-events.ts";
+import { generateEvents, wideEvents } from "./generateEvents.ts";
 
 interface Measure {
   seconds: number;

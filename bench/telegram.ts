@@ -9,7 +9,8 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs
 import { join } from "node:path";
 import { availableParallelism, loadavg } from "node:os";
 import { Database } from "../runner/database.ts";
-import { generateTelegramExport, loadTelegram } from "../loaders/telegram/index.ts";
+import { generateTelegramExport } from "../loaders/sample/telegramExport.ts";
+import { loadTelegram } from "../loaders/telegram/load.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const OUT = join(ROOT, "bench/out");

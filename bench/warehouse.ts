@@ -8,10 +8,10 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadNdjson } from "../loaders/ndjson/load.ts";
-import { generateSample } from "../loaders/sample.ts";
-import { loadSeeds } from "../loaders/seeds.ts";
+import { generateSample } from "../loaders/sample/generate.ts";
+import { loadSeeds } from "../loaders/seeds/load.ts";
 import { loadSlack } from "../loaders/slack/load.ts";
-import { loadTelegram } from "../loaders/telegram/index.ts";
+import { loadTelegram } from "../loaders/telegram/load.ts";
 import { Database } from "../runner/database.ts";
 import { runProject, type RunOptions } from "../runner/run.ts";
 

@@ -7,7 +7,7 @@ import { annotationKeySql, outputSchemaHash, PROMPT_VERSION, type Annotation, ty
 import type { BatchItem, Provider, Usage } from "./providers/provider.ts";
 import type { RateLimiter } from "./rateLimiter.ts";
 import { hasPlaceholder, restorePlaceholders, type Redacted, type Redactor } from "./redact.ts";
-import { describeFailure, isRetryable, withRetry, type RetryPolicy } from "./retry.ts";
+import { describeFailure, isRetryable, sendRequest, type RetryPolicy } from "./retry.ts";
 import { distinctEntities, ruleEntities } from "./ruleEntities.ts";
 import type { EnrichmentTables } from "./tables.ts";
 import { emptySummary, type Progress, type TaskSummary } from "./summary.ts";
@@ -204,23 +204,17 @@ async function send(
     let attempts = 0;
     let reply;
     try {
-      reply = await withRetry(
-        async () => {
-          if (options.limiter) await options.limiter.acquire(estimatedTokens, circuit.signal);
-          // The circuit refuses a retry that would start after the provider was found down.
-          return circuit.send((signal) => {
-            // Counted as sent: a retry whose backoff the breaker cut short never was.
-            attempts += 1;
-            if (attempts > 1) summary.retries += 1;
-            summary.requests += 1;
-            for (const w of batch) w.requests += 1;
-            return provider.annotate(items, signal);
-          });
+      reply = await sendRequest((signal) => provider.annotate(items, signal), {
+        limiter: options.limiter,
+        retry: options.retry,
+        circuit,
+        summary,
+        estimatedTokens,
+        onAttempt: (attempt) => {
+          attempts = attempt;
+          for (const w of batch) w.requests += 1;
         },
-        options.retry,
-        options.limiter,
-        circuit.signal,
-      );
+      });
     } catch (error) {
       options.guard.settle(claimed, 0);
       circuit.gaveUp(error);

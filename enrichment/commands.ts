@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
+import { parseCount, parsePositiveInt } from "../runner/flags.ts";
 import { parseBudget, type Budget } from "./cost.ts";
 import { createProgressBar } from "./progress.ts";
 import type { ProviderChoice } from "./providers/createProvider.ts";
@@ -24,7 +25,7 @@ export function registerEnrichmentCommands(program: Command): void {
       .option("--embedding-model <name>", "embedding model for --provider openai (default: text-embedding-3-small)")
       .option("--base-url <url>", "OpenAI-compatible server (default: $OPENAI_BASE_URL, else OpenAI); the key comes from $OPENAI_API_KEY")
       .option("--timeout <seconds>", "per request, answer included (default 60)", parsePositive)
-      .option("--batch-size <n>", "messages per request (default: 20 for openai)", parseWhole);
+      .option("--batch-size <n>", "messages per request (default: 20 for openai)", parsePositiveInt);
 
   withProvider(program.command("enrich"))
     .summary("Annotate new messages with a category, topics and entities (offline rules or an LLM)")
@@ -35,8 +36,8 @@ export function registerEnrichmentCommands(program: Command): void {
     .option("--embeddings", "also embed messages for `duckform search`")
     .option("--budget <amount>", "stop cleanly at this many tokens (50000, 50k) or dollars ($2, 2usd)", parseBudgetFlag)
     .option("--dry-run", "estimate requests, tokens and cost; send nothing, annotate nothing")
-    .option("--limit <n>", "annotate at most n distinct texts this run", parseWhole)
-    .option("--concurrency <n>", "requests in flight (default 4)", parseWhole)
+    .option("--limit <n>", "annotate at most n distinct texts this run", parsePositiveInt)
+    .option("--concurrency <n>", "requests in flight (default 4)", parsePositiveInt)
     .option("--rpm <n>", "requests per minute at most", parsePositive)
     .option("--tpm <n>", "tokens per minute at most", parsePositive)
     .option("--retries <n>", "retries per request on 429, 5xx, timeouts (default 5)", parseCount)
@@ -93,7 +94,7 @@ export function registerEnrichmentCommands(program: Command): void {
   withProvider(program.command("search"))
     .description("Find the messages nearest to a query by embedding (after `duckform enrich --embeddings`)")
     .argument("<query>", "what to look for")
-    .option("--limit <n>", "results", parseWhole, 10)
+    .option("--limit <n>", "results", parsePositiveInt, 10)
     .option("--json", "print the results as JSON")
     .action(async (query: string, options: ProviderFlags & { project: string; database?: string; limit: number; json?: boolean }) => {
       const { search } = await import("./enrich.ts");
@@ -150,18 +151,6 @@ function parseBudgetFlag(value: string): Budget {
 function parseProvider(value: string): string {
   if (value !== "local" && value !== "openai") throw new InvalidArgumentError(`expected local or openai, got "${value}"`);
   return value;
-}
-
-function parseWhole(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
-  return n;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
-  return n;
 }
 
 function parsePositive(value: string): number {

@@ -8,7 +8,7 @@ import type { Provider } from "./providers/provider.ts";
 import { estimateTokens } from "./providers/provider.ts";
 import type { RateLimiter } from "./rateLimiter.ts";
 import type { Redactor } from "./redact.ts";
-import { withRetry, type RetryPolicy } from "./retry.ts";
+import { sendRequest, type RetryPolicy } from "./retry.ts";
 import { emptySummary, type Progress, type TaskSummary } from "./summary.ts";
 import type { EnrichmentTables } from "./tables.ts";
 
@@ -114,23 +114,15 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
             summary.status = "budget_reached";
             return leave();
           }
-          let attempts = 0;
           let reply;
           try {
-            reply = await withRetry(
-              async () => {
-                if (options.limiter) await options.limiter.acquire(estimate.inputTokens, circuit.signal);
-                return circuit.send((signal) => {
-                  attempts += 1;
-                  if (attempts > 1) summary.retries += 1;
-                  summary.requests += 1;
-                  return provider.embed(texts, signal);
-                });
-              },
-              options.retry,
-              options.limiter,
-              circuit.signal,
-            );
+            reply = await sendRequest((signal) => provider.embed(texts, signal), {
+              limiter: options.limiter,
+              retry: options.retry,
+              circuit,
+              summary,
+              estimatedTokens: estimate.inputTokens,
+            });
           } catch (error) {
             options.guard.settle(claimed, 0);
             circuit.gaveUp(error);

@@ -15,7 +15,7 @@ import { createRedactor, type Redactor } from "./redact.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
 import { searchMessages, type SearchHit } from "./search.ts";
 import { recordSummary, type Progress, type TaskSummary } from "./summary.ts";
-import { enrichmentTables, ensureEnrichmentTables, type EnrichmentTables } from "./tables.ts";
+import { enrichmentTables, type EnrichmentTables } from "./tables.ts";
 
 export interface EnrichOptions {
   projectDir: string;
@@ -42,18 +42,18 @@ export interface EnrichResult {
 }
 
 /**
- * `duckform enrich`: creates enrichment's tables (their Dataform operations), then annotates
- * the new or changed messages of silver.int_messages and, with `embeddings`, embeds them. A
+ * `duckform enrich`: annotates the new or changed messages of silver.int_messages and, with `embeddings`, embeds them. A
  * provider that is down or a budget that runs out ends the run early but cleanly: what was done
  * is kept, the rest waits for the next run, and the task's status says which. A provider that
  * stops answering counts as down after a few timeouts in a row or the deadline, whichever comes
- * first (circuit.ts).
+ * first (circuit.ts). It reads and writes the tables `duckform run` made (enrichment's own
+ * are the operations in definitions/enrichment/) and never runs the project itself.
  */
 export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
   const tables = enrichmentTables(options.projectDir);
-  await ensureEnrichmentTables(options.projectDir, options.database);
   const runId = randomUUID();
-  return withEnrichment(options, tables, async ({ connection, provider, lexicon, redact }) => {
+  const writes = [tables.annotations, tables.deadLetters, tables.runs, ...(options.embeddings ? [tables.embeddings] : [])];
+  return withEnrichment(options, tables, writes, async ({ connection, provider, lexicon, redact }) => {
     const guard = createBudgetGuard(options.budget);
     const limiter = provider.remote ? new RateLimiter(options.rateLimits ?? {}) : null;
     const retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -115,7 +115,7 @@ export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
 /** `duckform search`: the messages nearest to a query, by embedding. */
 export async function search(options: { projectDir: string; database?: string; provider: ProviderChoice; query: string; limit: number }): Promise<SearchHit[]> {
   const tables = enrichmentTables(options.projectDir);
-  return withEnrichment(options, tables, ({ connection, provider, redact }) =>
+  return withEnrichment(options, tables, [tables.embeddings], ({ connection, provider, redact }) =>
     searchMessages(connection, { provider, tables, redact, query: options.query, limit: options.limit }),
   );
 }
@@ -131,12 +131,13 @@ interface Context {
 async function withEnrichment<T>(
   options: { projectDir: string; database?: string; provider: ProviderChoice },
   tables: EnrichmentTables,
+  uses: [string, string][],
   work: (context: Context) => Promise<T>,
 ): Promise<T> {
   const db = await openProjectDatabase({ project: options.projectDir, database: options.database });
   try {
     return await db.withConnection(async (connection) => {
-      await requireTable(connection, tables.messages, "build it first with `duckform run`");
+      for (const table of [tables.messages, ...uses]) await requireTable(connection, table);
       const lexicon = await loadLexicon(connection, tables);
       const provider = createProvider(options.provider, lexicon);
       return work({ db, connection, lexicon, provider, redact: createRedactor(lexicon.identities) });
@@ -146,10 +147,11 @@ async function withEnrichment<T>(
   }
 }
 
-async function requireTable(connection: DuckDBConnection, [schema, name]: [string, string], hint: string): Promise<void> {
+/** Enrichment reads what `duckform run` built; a table it lacks means the project was not run on this database. */
+async function requireTable(connection: DuckDBConnection, [schema, name]: [string, string]): Promise<void> {
   const reader = await connection.runAndReadAll(
     "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
     [schema, name],
   );
-  if (Number(reader.getRows()[0]?.[0] ?? 0) === 0) throw new UserError(`${schema}.${name} does not exist: ${hint}`);
+  if (Number(reader.getRows()[0]?.[0] ?? 0) === 0) throw new UserError(`${schema}.${name} does not exist: build it first with \`duckform run\``);
 }

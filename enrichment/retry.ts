@@ -85,6 +85,43 @@ export async function withRetry<T>(
   });
 }
 
+/**
+ * Sends one request to a provider the one way annotate and embed do: through the shared rate
+ * limiter and the circuit breaker, with retries. Each attempt counts in `summary` (and calls
+ * `onAttempt` with its number) as it is sent, not when it is planned: a retry whose backoff
+ * the breaker cut short was never sent.
+ */
+export function sendRequest<T>(
+  send: (signal: AbortSignal) => Promise<T>,
+  context: {
+    limiter: RateLimiter | null;
+    retry: RetryPolicy;
+    circuit: { signal: AbortSignal; send<R>(request: (signal: AbortSignal) => Promise<R>): Promise<R> };
+    summary: { requests: number; retries: number };
+    estimatedTokens: number;
+    onAttempt?: (attempt: number) => void;
+  },
+): Promise<T> {
+  const { limiter, circuit, summary } = context;
+  let attempts = 0;
+  return withRetry(
+    async () => {
+      if (limiter) await limiter.acquire(context.estimatedTokens, circuit.signal);
+      // The circuit refuses a retry that would start after the provider was found down.
+      return circuit.send((signal) => {
+        attempts += 1;
+        if (attempts > 1) summary.retries += 1;
+        summary.requests += 1;
+        context.onAttempt?.(attempts);
+        return send(signal);
+      });
+    },
+    context.retry,
+    limiter,
+    circuit.signal,
+  );
+}
+
 /** The most telling cause of a connection failure: a system error code (ECONNREFUSED), else the innermost message. */
 function causeOf(error: APIConnectionError): string {
   let message = error.message;

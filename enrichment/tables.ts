@@ -1,15 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { compileProject } from "../runner/compile.ts";
 import { UserError } from "../runner/errors.ts";
 import type { CompiledGraph, Target } from "../runner/graph.ts";
 import { assertCompiled } from "../runner/compile.ts";
-import { runProject } from "../runner/run.ts";
-import { SEEDS_SCHEMA } from "../loaders/seeds.ts";
-
-/** The operations in definitions/enrichment/ that create enrichment's own tables, empty. */
-export const ENRICHMENT_ACTIONS = ["message_annotations", "annotation_dead_letters", "enrichment_runs", "message_embeddings"] as const;
+import { SEEDS_SCHEMA } from "../loaders/seeds/load.ts";
 
 /** `[schema, table]` of every table enrichment reads or writes, as the project's graph names them. */
 export interface EnrichmentTables {
@@ -50,22 +43,6 @@ export function enrichmentTables(projectDir: string): EnrichmentTables {
     companies: find("company_mapping", SEEDS_SCHEMA),
     episodes: find("podcast_episodes", SEEDS_SCHEMA),
   };
-}
-
-/**
- * Creates enrichment's tables by running their operations (definitions/enrichment/*.sqlx), so
- * the DDL lives in one place and `duckform run` creates the same tables before any enrichment.
- * The database must not be open in this process while this runs.
- */
-export async function ensureEnrichmentTables(projectDir: string, database?: string): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), "duckform-enrich-"));
-  try {
-    const run = await runProject(projectDir, { database, actions: [...ENRICHMENT_ACTIONS], resultsFile: join(scratch, "run_results.json"), concurrency: 1 });
-    const failed = run.actions.find((a) => a.status !== "success");
-    if (failed) throw new UserError(`could not create enrichment's tables: ${failed.name} ${failed.status}${failed.error ? `: ${failed.error.message}` : ""}`);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
 }
 
 function targetsOf(graph: CompiledGraph): Target[] {

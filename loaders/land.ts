@@ -4,8 +4,7 @@ import { inTransaction } from "../runner/transaction.ts";
 import { quoteIdent, quoteLiteral } from "../runner/quote.ts";
 import {
   RAW_SCHEMA,
-  decide,
-  deleteFileRows,
+  applyDecision,
   ensureLandingTables,
   landedContent,
   newLoadId,
@@ -14,6 +13,7 @@ import {
   type LedgerEntry,
   type LedgerStatus,
 } from "./ledger.ts";
+import { lineVerdictSql, payloadSql } from "./verdict.ts";
 
 /** One record of a source file: `json` is one JSON object's text; or `raw` + `error` for the quarantine. */
 export interface SourceRecord {
@@ -99,7 +99,7 @@ async function landInTransaction(
       results.push({ ...base, status: "failed", error: doc.failure });
       continue;
     }
-    const decision = decide(table, doc.fileName, doc.sha256, landed, replace);
+    const decision = await applyDecision(connection, table, doc.fileName, doc.sha256, replace, landed);
     if (decision.status === "refused") {
       results.push({ ...base, status: "refused", error: decision.error });
       continue;
@@ -108,7 +108,6 @@ async function landInTransaction(
       results.push({ ...base, status: "skipped" });
       continue;
     }
-    if (decision.status === "replaced") await deleteFileRows(connection, table, doc.fileName);
     inBatch.set(doc.fileName, doc.sha256);
     toLand.push(doc);
     results.push({ ...base, status: decision.status });
@@ -169,19 +168,20 @@ async function stageAndMove(
     } finally {
       appender.closeSync();
     }
-    // The verdict is the record's own error, or what DuckDB finds wrong with its JSON.
+    // The verdict is the record's own error, or what is wrong with its JSON in the words the
+    // NDJSON loader uses for a line; blank JSON text is no JSON at all.
     await connection.run(`
       update ${stage} set verdict = case
         when error is not null then error
         when json is null then 'no JSON and no error given'
-        when not json_valid(json) then 'not valid JSON'
-        when json_type(json) <> 'OBJECT' then 'not a JSON object: ' || lower(json_type(json))
-      end
+        else ${lineVerdictSql("json")}
+      end;
+      update ${stage} set verdict = 'no JSON and no error given' where verdict = 'blank'
     `);
     const load = quoteLiteral(loadId);
     await connection.run(`
       insert into ${target} (payload, _file, _line, _load_id, _loaded_at)
-      select json, _file, _line, ${load}, current_timestamp from ${stage} where verdict is null
+      select ${payloadSql("json")}, _file, _line, ${load}, current_timestamp from ${stage} where verdict is null
     `);
     await connection.run(`
       insert into ${quoteIdent(RAW_SCHEMA)}.quarantine

@@ -117,6 +117,23 @@ export function decide(
   };
 }
 
+/**
+ * The ledger step every loader takes for a file inside its transaction: decide, and for a
+ * replacement delete the rows the file landed before, so that its new rows take their place.
+ */
+export async function applyDecision(
+  connection: DuckDBConnection,
+  table: string,
+  fileName: string,
+  sha256: string,
+  replace: boolean,
+  landed?: ReadonlyMap<string, string>,
+): Promise<LedgerDecision> {
+  const decision = decide(table, fileName, sha256, landed ?? (await landedContent(connection, table)), replace);
+  if (decision.status === "replaced") await deleteFileRows(connection, table, fileName);
+  return decision;
+}
+
 /** Deletes a file's rows from the source table and the quarantine, for `--replace`. */
 export async function deleteFileRows(connection: DuckDBConnection, table: string, fileName: string): Promise<void> {
   const file = quoteLiteral(fileName);

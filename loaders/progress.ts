@@ -1,19 +1,21 @@
 import cliProgress from "cli-progress";
 import type { LandResult } from "./land.ts";
 
-/** Where a load stands: files and bytes done out of the total, rows landed so far. */
-export interface LoadProgressState {
+/** Where a load stands, for every source: files and bytes done out of the total, rows landed so far. */
+export interface LoadProgress {
   files: number;
   totalFiles: number;
   bytes: number;
   totalBytes: number;
   rows: number;
+  /** The file being landed, where the source knows it. */
+  file?: string;
 }
 
-export interface LoadProgress {
+export interface ProgressBar {
   /** False when nothing will be drawn (stderr is not a terminal): callers can skip measuring. */
   readonly enabled: boolean;
-  update(state: LoadProgressState): void;
+  update(state: LoadProgress): void;
   stop(): void;
 }
 
@@ -21,14 +23,14 @@ export interface LoadProgress {
  * A progress bar on stderr (files, rows, MB/s) for a load that is still running after
  * `delayMs`, and only when stderr is a terminal: piped output and CI logs stay clean.
  */
-export function startLoadProgress(label: string, options: { delayMs?: number; stream?: NodeJS.WriteStream } = {}): LoadProgress {
+export function startLoadProgress(label: string, options: { delayMs?: number; stream?: NodeJS.WriteStream } = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   if (!stream.isTTY) return { enabled: false, update() {}, stop() {} };
   const started = Date.now();
   const delayMs = options.delayMs ?? 1000;
   let bar: cliProgress.SingleBar | undefined;
-  let last: LoadProgressState | undefined;
-  const payload = (state: LoadProgressState) => {
+  let last: LoadProgress | undefined;
+  const payload = (state: LoadProgress) => {
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
     return {
       files: `${state.files}/${state.totalFiles}`,
@@ -36,7 +38,7 @@ export function startLoadProgress(label: string, options: { delayMs?: number; st
       rate: (state.bytes / 1e6 / seconds).toFixed(1),
     };
   };
-  const show = (state: LoadProgressState) => {
+  const show = (state: LoadProgress) => {
     if (!bar) {
       bar = new cliProgress.SingleBar(
         {

@@ -3,10 +3,7 @@
  * The CLI prints these without a stack trace; anything else is a bug and keeps its stack.
  */
 export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly details: { action?: string; file?: string; line?: number } = {},
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = "UserError";
   }

@@ -2,12 +2,13 @@ import { existsSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "./database.ts";
 import type { Dialect } from "./dialect.ts";
-import { messageOf } from "./errors.ts";
-import type { Table, Target } from "./graph.ts";
+import { UserError, messageOf } from "./errors.ts";
+import type { Target } from "./graph.ts";
 import type { PlannedAction } from "./plan.ts";
 import { quoteLiteral, quoteQualified } from "./quote.ts";
 import { relationExists, relationKey, type RelationState } from "./state.ts";
-import * as sql from "./statements.ts";
+import { actionTasks, addColumn, dropColumn, incrementalDml, qualified, type ActionTasks, type Task } from "./statements.ts";
+import { inTransaction } from "./transaction.ts";
 
 export type ActionStatus = "success" | "failed" | "skipped" | "disabled";
 
@@ -30,7 +31,6 @@ export interface ActionResult {
 export interface ExecuteOptions {
   runId: string;
   fullRefresh?: boolean;
-  dryRun?: boolean;
   concurrency: number;
   /** The schema holding duckform's own tables (assertion failures). */
   metaSchema: string;
@@ -40,11 +40,9 @@ export interface ExecuteOptions {
 /** Rows kept per failing assertion for review after the run. */
 const ASSERTION_SAMPLE_ROWS = 100;
 
-/** A failure duckform itself detects in an action (as opposed to one DuckDB reports). */
-class ActionFailure extends Error {}
-
 /**
- * Runs planned actions on DuckDB with Dataform's scheduling: an action starts once everything
+ * Runs planned actions on DuckDB with Dataform's scheduling (a null `db` is a dry run, which
+ * runs nothing and reports each action's tasks): an action starts once everything
  * it depends on has succeeded (or is disabled), is skipped when a dependency failed or was
  * skipped, and independent branches go on. Up to `concurrency` actions run at once, each on
  * its own connection; each table, view or incremental write is one transaction, so a failed
@@ -59,9 +57,9 @@ export async function executePlan(
 ): Promise<ActionResult[]> {
   const catalog = db?.catalog ?? "";
   const results = new Map<string, ActionResult>();
-  const connections: DuckDBConnection[] = [];
-  const concurrency = options.dryRun ? 1 : Math.max(1, options.concurrency);
-  if (db) for (let i = 0; i < concurrency; i++) connections.push(await db.connect());
+  const connections: Live[] = [];
+  const concurrency = db ? Math.max(1, options.concurrency) : 1;
+  if (db) for (let i = 0; i < concurrency; i++) connections.push({ db, connection: await db.connect() });
   const declaredSourcesSeen = new Set<string>();
 
   const finish = (result: ActionResult) => {
@@ -69,7 +67,7 @@ export async function executePlan(
     options.onResult?.(result);
   };
 
-  const runOne = async (action: PlannedAction, connection: DuckDBConnection | undefined): Promise<ActionResult> => {
+  const runOne = async (action: PlannedAction, live: Live | undefined): Promise<ActionResult> => {
     const result: ActionResult = {
       name: action.name,
       type: action.kind,
@@ -82,24 +80,21 @@ export async function executePlan(
     };
     if (action.disabled) return { ...result, status: "disabled", startedAt: null };
     const started = performance.now();
-    const context: ActionContext = {
-      action,
-      connection,
-      dialect,
-      options,
-      catalog,
-      existing: state.get(relationKey(action.target.database || catalog, action.target.schema, action.target.name)),
-      result,
-    };
+    const existing = state.get(relationKey(action.target.database || catalog, action.target.schema, action.target.name));
     try {
-      if (connection) await checkDeclaredSources(connection, action, db!, declaredSourcesSeen);
-      await runAction(context);
+      if (live) await checkDeclaredSources(live.connection, action, live.db, declaredSourcesSeen);
+      const planned = actionTasks(action, { dialect, existing, fullRefresh: options.fullRefresh });
+      if ("mode" in planned) result.mode = planned.mode;
+      result.notes.push(...planned.notes);
+      // A dry run shows the tasks a run would run, as they are before any schema change.
+      if (live) await runTasks({ action, options, catalog, result }, live.connection, planned);
+      else result.sql = planned.tasks.map((task) => task.sql);
     } catch (error) {
       result.status = "failed";
       result.error = { message: messageOf(error), file: action.fileName };
       // An operation may have opened a transaction of its own; the next action on this
       // connection must not inherit it.
-      await connection?.run("rollback").catch(() => undefined);
+      await live?.connection.run("rollback").catch(() => undefined);
     }
     result.seconds = round((performance.now() - started) / 1000);
     return result;
@@ -108,7 +103,7 @@ export async function executePlan(
   try {
     await schedule(plan, concurrency, results, finish, async (action, slot) => runOne(action, connections[slot]));
   } finally {
-    for (const c of connections) c.closeSync();
+    for (const c of connections) c.connection.closeSync();
   }
   return plan.map((a) => results.get(a.name)!);
 }
@@ -203,7 +198,7 @@ async function checkDeclaredSources(
     if (!(await relationExists(connection, database, t.schema, t.name))) {
       const file = db.fileOf(database);
       const where = database === db.catalog ? `${t.schema}.${t.name}` : `${database}.${t.schema}.${t.name}`;
-      throw new ActionFailure(
+      throw new UserError(
         `declared source ${where} (${declaration.fileName}) does not exist in ${file}` +
           `${existsSync(file) ? "" : " (no such file yet)"}; load or create it before running ${action.name}`,
       );
@@ -212,96 +207,44 @@ async function checkDeclaredSources(
   }
 }
 
+/** A connection of the run and the database it belongs to; a dry run has neither. */
+interface Live {
+  db: Database;
+  connection: DuckDBConnection;
+}
+
 interface ActionContext {
   action: PlannedAction;
-  connection: DuckDBConnection | undefined;
-  dialect: Dialect;
   options: ExecuteOptions;
   catalog: string;
-  existing: RelationState | undefined;
   result: ActionResult;
 }
 
-async function runAction(ctx: ActionContext): Promise<void> {
-  const { action } = ctx;
-  const proto = action.table ?? action.operation ?? action.assertion;
-  if (proto?.jitCode) {
-    // JiT actions ask a live BigQuery for their SQL at run time; there is nothing to run here.
-    throw new ActionFailure("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
-  }
-  switch (action.kind) {
-    case "table":
-    case "view":
-    case "incremental":
-      return runTable(ctx, action.table!);
-    case "operation":
-      return runStatements(ctx, action.operation!.queries.map((q) => ctx.dialect.translate(q, action.target)), false);
-    case "assertion":
-      return runAssertion(ctx);
-  }
+/** Runs an action's tasks, in one transaction when they write a table. */
+async function runTasks(ctx: ActionContext, connection: DuckDBConnection, planned: ActionTasks): Promise<void> {
+  const run = async () => {
+    for (const task of planned.tasks) await runTask(ctx, connection, task);
+  };
+  if (planned.transactional) await inTransaction(connection, run);
+  else await run();
 }
 
-/**
- * Dataform's shouldWriteIncrementally: the table exists as a table, and either this is not a
- * full refresh or the table is protected. Protected tables are never rebuilt, so under
- * --full-refresh they run incrementally and the result says so.
- */
-function writesIncrementally(ctx: ActionContext, table: Table): boolean {
-  if (ctx.action.kind !== "incremental" || ctx.existing?.kind !== "table") return false;
-  if (!ctx.options.fullRefresh) return true;
-  if (table.protected) {
-    ctx.result.notes.push("protected: --full-refresh ignored, ran incrementally");
-    return true;
-  }
-  return false;
-}
-
-async function runTable(ctx: ActionContext, table: Table): Promise<void> {
-  const t = (s: string) => ctx.dialect.translate(s, table.target);
-  const incremental = writesIncrementally(ctx, table);
-  const wanted = ctx.action.kind === "view" ? "view" : "table";
-  const statements: Step[] = [];
-  for (const op of incremental ? table.incrementalPreOps : table.preOps) statements.push(t(op));
-  if (ctx.existing && ctx.existing.kind !== wanted) {
-    statements.push(sql.dropIfExists(table.target, ctx.existing.kind));
-  }
-  if (incremental) {
-    statements.push({ main: true, incremental: true, sql: t(sql.incrementalQuery(table)) });
-  } else if (wanted === "view") {
-    statements.push({ main: true, sql: sql.createOrReplaceView(table.target, t(table.query)) });
-  } else {
-    statements.push({ main: true, sql: sql.createOrReplaceTable(table.target, t(table.query)) });
-  }
-  for (const op of incremental ? table.incrementalPostOps : table.postOps) statements.push(t(op));
-  ctx.result.mode = wanted === "view" ? undefined : incremental ? "incremental" : "full";
-  await runStatements(ctx, statements, true);
-}
-
-/** A statement, or the action's main statement whose affected-row count is reported. */
-type Step = string | { main: true; sql: string; incremental?: boolean };
-
-async function runStatements(ctx: ActionContext, steps: Step[], transactional: boolean): Promise<void> {
-  const { connection, result } = ctx;
-  if (!connection) {
-    result.sql = steps.map((s) => (typeof s === "string" ? s : s.incremental ? dryRunIncremental(ctx, s.sql) : s.sql));
-    return;
-  }
-  if (transactional) await connection.run("begin transaction");
-  try {
-    for (const step of steps) {
-      if (typeof step === "string") {
-        await connection.run(step);
-      } else if (step.incremental) {
-        result.rowsAffected = await runIncrementalDml(ctx, connection, step.sql);
-      } else {
-        const reader = await connection.runAndReadAll(step.sql);
-        result.rowsAffected = affectedRows(reader.columnNames(), reader.getRows());
-      }
+async function runTask(ctx: ActionContext, connection: DuckDBConnection, task: Task): Promise<void> {
+  const { result } = ctx;
+  switch (task.kind) {
+    case "statement":
+      await connection.run(task.sql);
+      return;
+    case "main": {
+      const reader = await connection.runAndReadAll(task.sql);
+      result.rowsAffected = affectedRows(reader.columnNames(), reader.getRows());
+      return;
     }
-    if (transactional) await connection.run("commit");
-  } catch (error) {
-    if (transactional) await connection.run("rollback").catch(() => undefined);
-    throw error;
+    case "incremental":
+      result.rowsAffected = await runIncrementalDml(ctx, connection, task);
+      return;
+    case "assertion":
+      return checkAssertion(ctx, connection, task);
   }
 }
 
@@ -315,9 +258,12 @@ function affectedRows(columns: string[], rows: unknown[][]): number | null {
  * merges or inserts. Unlike Dataform on BigQuery, whose DML keeps the column list read before the
  * schema change, columns added by EXTEND or SYNCHRONIZE are filled by the same run.
  */
-async function runIncrementalDml(ctx: ActionContext, connection: DuckDBConnection, query: string): Promise<number | null> {
-  const table = ctx.action.table!;
-  let columns = ctx.existing!.columns.map((c) => c.name);
+async function runIncrementalDml(
+  ctx: ActionContext,
+  connection: DuckDBConnection,
+  { table, query, columns: existing }: Extract<Task, { kind: "incremental" }>,
+): Promise<number | null> {
+  let columns = existing;
   if (table.onSchemaChange !== "IGNORE") {
     const probe = await connection.run(`select * from (${query}\n) as q limit 0`);
     const incoming = probe.columnNames().map((name, i) => ({ name, type: probe.columnTypes()[i].toString() }));
@@ -328,58 +274,44 @@ async function runIncrementalDml(ctx: ActionContext, connection: DuckDBConnectio
     const removed = columns.filter((c) => !incomingNames.has(lower(c)));
     const describe = `added columns: [${added.map((c) => c.name).join(", ")}], removed columns: [${removed.join(", ")}]`;
     if (table.onSchemaChange === "FAIL" && (added.length > 0 || removed.length > 0)) {
-      throw new ActionFailure(`schema mismatch with onSchemaChange FAIL: ${describe}`);
+      throw new UserError(`schema mismatch with onSchemaChange FAIL: ${describe}`);
     }
     if (table.onSchemaChange === "EXTEND" && removed.length > 0) {
-      throw new ActionFailure(`column removals are not allowed with onSchemaChange EXTEND: ${describe}`);
+      throw new UserError(`column removals are not allowed with onSchemaChange EXTEND: ${describe}`);
     }
     if (table.onSchemaChange === "SYNCHRONIZE") {
       const keys = new Set(table.uniqueKey.map(lower));
       const keyColumns = removed.filter((c) => keys.has(lower(c)));
       if (keyColumns.length > 0) {
-        throw new ActionFailure(`cannot drop columns [${keyColumns.join(", ")}]: they are part of the unique key`);
+        throw new UserError(`cannot drop columns [${keyColumns.join(", ")}]: they are part of the unique key`);
       }
-      for (const c of removed) await connection.run(sql.dropColumn(table.target, c));
+      for (const c of removed) await connection.run(dropColumn(table.target, c));
       columns = columns.filter((c) => incomingNames.has(lower(c)));
     }
-    for (const c of added) await connection.run(sql.addColumn(table.target, c));
+    for (const c of added) await connection.run(addColumn(table.target, c));
     columns = [...columns, ...added.map((c) => c.name)];
     if (added.length > 0 || removed.length > 0) ctx.result.notes.push(`onSchemaChange ${table.onSchemaChange}: ${describe}`);
   }
-  const reader = await connection.runAndReadAll(sql.incrementalDml(table, columns, query));
+  const reader = await connection.runAndReadAll(incrementalDml(table, columns, query));
   return affectedRows(reader.columnNames(), reader.getRows());
-}
-
-function dryRunIncremental(ctx: ActionContext, query: string): string {
-  const table = ctx.action.table!;
-  const dml = sql.incrementalDml(table, ctx.existing!.columns.map((c) => c.name), query);
-  return table.onSchemaChange === "IGNORE"
-    ? dml
-    : `-- onSchemaChange ${table.onSchemaChange}: the table's columns are compared with the query's before this\n${dml}`;
 }
 
 /**
  * Dataform's assertion: a view of the assertion query, failing when it has rows. The failing
  * rows (up to ASSERTION_SAMPLE_ROWS) are kept with the run id for review after the run.
  */
-async function runAssertion(ctx: ActionContext): Promise<void> {
-  const { action, connection, options, result } = ctx;
-  const assertion = action.assertion!;
-  const query = assertion.parentAction
-    ? ctx.dialect.translateBuiltinAssertion(assertion.query, assertion.target)
-    : ctx.dialect.translate(assertion.query, assertion.target);
-  const view = sql.createOrReplaceView(assertion.target, query);
-  if (!connection) {
-    result.sql = [view, sql.countRows(assertion.target)];
-    return;
-  }
-  await connection.run(view);
-  const reader = await connection.runAndReadAll(sql.countRows(assertion.target));
+async function checkAssertion(
+  ctx: ActionContext,
+  connection: DuckDBConnection,
+  { sql, target }: Extract<Task, { kind: "assertion" }>,
+): Promise<void> {
+  const { action, options, result } = ctx;
+  const reader = await connection.runAndReadAll(sql);
   const failing = Number(reader.getRows()[0][0]);
   result.rowsAffected = failing;
   if (failing === 0) return;
-  await keepFailingRows(ctx, connection, options, action.name, assertion.target);
-  throw new ActionFailure(
+  await keepFailingRows(ctx, connection, options, action.name, target);
+  throw new UserError(
     `assertion failed: ${failing} row${failing === 1 ? "" : "s"} returned by ${action.name}; ` +
       `see ${options.metaSchema}.assertion_failures where run_id = '${options.runId}'`,
   );
@@ -396,7 +328,7 @@ async function keepFailingRows(
   await connection.run(
     `insert into ${failures} (run_id, assertion, row_number, row_json, recorded_at)
      select ${quoteLiteral(options.runId)}, ${quoteLiteral(action)}, row_number() over (), to_json(failing), now()
-     from (select * from ${sql.qualified(target)} limit ${ASSERTION_SAMPLE_ROWS}) as failing`,
+     from (select * from ${qualified(target)} limit ${ASSERTION_SAMPLE_ROWS}) as failing`,
   );
 }
 

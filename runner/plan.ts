@@ -9,13 +9,13 @@ import {
   type Target,
 } from "./graph.ts";
 
-export type ActionKind = "table" | "view" | "incremental" | "operation" | "assertion";
+export type TableKind = "table" | "view" | "incremental";
+export type ActionKind = TableKind | "operation" | "assertion";
 
-/** One action of the run, in the order and with the dependencies the scheduler needs. */
-export interface PlannedAction {
+/** What every planned action has, whatever its kind. */
+interface PlannedBase {
   /** Dataform's readable name: `database.schema.name`. */
   name: string;
-  kind: ActionKind;
   target: Target;
   fileName: string;
   disabled: boolean;
@@ -24,10 +24,13 @@ export interface PlannedAction {
   dependencies: string[];
   /** Declared sources this action reads, checked for existence before it runs. */
   declarations: Declaration[];
-  table?: Table;
-  operation?: Operation;
-  assertion?: Assertion;
 }
+
+/** One action of the run, in the order and with the dependencies the scheduler needs; its kind says which compiled action it carries. */
+export type PlannedAction =
+  | (PlannedBase & { kind: TableKind; table: Table })
+  | (PlannedBase & { kind: "operation"; operation: Operation })
+  | (PlannedBase & { kind: "assertion"; assertion: Assertion });
 
 export interface Selection {
   actions?: string[];
@@ -114,13 +117,13 @@ function allActions(graph: CompiledGraph): PlannedAction[] {
     };
   };
   return [
-    ...graph.tables.map((t) => ({ ...base(t), kind: tableKind(t), table: t })),
+    ...graph.tables.map((t): PlannedAction => ({ ...base(t), kind: tableKind(t), table: t })),
     ...graph.operations.map((o) => ({ ...base(o), kind: "operation" as const, operation: o })),
     ...graph.assertions.map((a) => ({ ...base(a), kind: "assertion" as const, assertion: a })),
   ];
 }
 
-function tableKind(table: Table): ActionKind {
+function tableKind(table: Table): TableKind {
   switch (table.enumType) {
     case "INCREMENTAL":
       return "incremental";

@@ -66,7 +66,6 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     actions = await executePlan(options.dryRun ? null : db, plan, state, dialect, {
       runId,
       fullRefresh: options.fullRefresh,
-      dryRun: options.dryRun,
       concurrency: options.concurrency ?? availableParallelism(),
       metaSchema: META_SCHEMA,
       onResult: options.onResult,

@@ -1,5 +1,10 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { Column } from "./statements.ts";
+
+/** A column of a relation, with its DuckDB type. */
+export interface Column {
+  name: string;
+  type: string;
+}
 
 /** What the database holds for one relation before the run: its kind and columns. */
 export interface RelationState {

@@ -5,9 +5,9 @@ import type { Database } from "../../runner/database.ts";
 import { UserError, messageOf } from "../../runner/errors.ts";
 import { inTransaction } from "../../runner/transaction.ts";
 import type { LandResult } from "../land.ts";
+import type { LoadProgress } from "../progress.ts";
 import {
-  decide,
-  deleteFileRows,
+  applyDecision,
   ensureLandingTables,
   landedContent,
   newLoadId,
@@ -23,6 +23,7 @@ import {
   moveSql,
   quarantineFromCsv,
   startsWithCrLf,
+  type NdjsonFile,
   type ReaderOptions,
 } from "./readers.ts";
 import { isGzip, scanFile, type FileScan } from "./scan.ts";
@@ -40,29 +41,12 @@ export interface NdjsonOptions {
   memoryLimit?: string;
   /** A longer line is quarantined with its size instead of landing (default `MAX_LINE_BYTES`). */
   maxLineBytes?: number;
-  onProgress?: (event: NdjsonProgress) => void;
-}
-
-/** Progress of a load, for a progress bar: files and bytes done so far, rows landed so far. */
-export interface NdjsonProgress {
-  files: number;
-  totalFiles: number;
-  bytes: number;
-  totalBytes: number;
-  rows: number;
-  file?: string;
+  onProgress?: (progress: LoadProgress) => void;
 }
 
 export interface NdjsonResult extends LandResult {
   lines: number;
   blankLines: number;
-  bytes: number;
-}
-
-/** One file to load and the name the ledger knows it by. */
-export interface NdjsonFile {
-  path: string;
-  fileName: string;
   bytes: number;
 }
 
@@ -119,7 +103,7 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
   rawTable(options.table);
   const files = listNdjsonFiles(paths);
   const fileOptions = { ...options, loadId: options.loadId ?? newLoadId(), maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES };
-  const progress: NdjsonProgress = {
+  const progress: LoadProgress = {
     files: 0,
     totalFiles: files.length,
     bytes: 0,
@@ -275,12 +259,11 @@ async function landFile(connection: DuckDBConnection, file: NdjsonFile, scan: Fi
   const base = resultBase(file, scan);
   const reader = (options.reader ?? "auto") === "auto" && !scan.sqlBlocker ? landByCsv : landByStream;
   return withMemoryFor(connection, scan, options.memoryLimit, () => inTransaction(connection, async () => {
-    const decision = decide(table, file.fileName, scan.sha256, await landedContent(connection, table), options.replace ?? false);
+    const decision = await applyDecision(connection, table, file.fileName, scan.sha256, options.replace ?? false);
     let result: NdjsonResult;
     if (decision.status === "skipped" || decision.status === "refused") {
       result = { ...base, status: decision.status, ...(decision.status === "refused" ? { error: decision.error } : {}) };
     } else {
-      if (decision.status === "replaced") await deleteFileRows(connection, table, file.fileName);
       const counts = await reader(connection, file, scan, options);
       result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
     }

@@ -2,10 +2,9 @@ import { open } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { quoteIdent, quoteLiteral } from "../../runner/quote.ts";
 import { RAW_SCHEMA, rawTable } from "../ledger.ts";
-import type { NdjsonFile } from "./load.ts";
 import { readLines } from "./lines.ts";
 import { LINE_DELIMITER, type FileScan } from "./scan.ts";
-import { lineVerdictSql, payloadSql } from "./verdict.ts";
+import { lineVerdictSql, payloadSql } from "../verdict.ts";
 
 /**
  * The two ways lines of an NDJSON file reach DuckDB inside the file's transaction: DuckDB's
@@ -14,6 +13,13 @@ import { lineVerdictSql, payloadSql } from "./verdict.ts";
  */
 
 /** What a reader needs to know about the load. */
+/** One file to load and the name the ledger knows it by. */
+export interface NdjsonFile {
+  path: string;
+  fileName: string;
+  bytes: number;
+}
+
 export interface ReaderOptions {
   table: string;
   loadId: string;

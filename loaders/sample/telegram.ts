@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chatter } from "./chatter.ts";
 import { createPrng, type Prng } from "./prng.ts";
+import { dayText, escape, pageName, timeText, titleDate } from "./telegramMarkup.ts";
 import { companies, people, type Person } from "./world.ts";
 
 export interface TelegramSampleManifest {
@@ -18,7 +19,6 @@ const JOIN_WITHIN_MS = 15 * 60_000;
 /** The exporting machine's UTC offset, which every date title carries. */
 const OFFSET_MINUTES = 60;
 const DAY = 86_400_000;
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /**
  * Writes one Telegram Desktop HTML chat folder per company Telegram group of the company mapping
@@ -110,7 +110,7 @@ function renderChat(prng: Prng, title: string, members: string[], count: number)
     const author: string = last && prng.chance(0.5) ? last.author : prng.weighted(members, weights);
     const joined = last !== null && last.author === author && at - last.at <= JOIN_WITHIN_MS && sameDay;
     authors.add(author);
-    let body = `<div class="pull_right date details" title="${titleDate(local)}">\n${timeText(local)}\n</div>\n`;
+    let body = `<div class="pull_right date details" title="${titleDate(local, OFFSET_MINUTES)}">\n${timeText(local)}\n</div>\n`;
     // The exporter writes "First Last" even when Last is empty, leaving a trailing space.
     if (!joined) body += `<div class="from_name">\n${escape(author.includes(" ") ? author : `${author} `)}\n</div>\n`;
     if (ids.length > 0 && prng.chance(0.1)) {
@@ -151,34 +151,4 @@ function serviceMessage(id: number, text: string): string {
 
 function initials(name: string): string {
   return name.split(" ").map((w) => w.slice(0, 1)).join("").slice(0, 2);
-}
-
-function pageName(index: number): string {
-  return `messages${index > 0 ? index + 1 : ""}.html`;
-}
-
-function dayText(local: number): string {
-  const d = new Date(local);
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
-}
-
-function timeText(local: number): string {
-  const d = new Date(local);
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-}
-
-/** `DD.MM.YYYY HH:MM:SS UTC+01:00`, the exporter's date title. */
-function titleDate(local: number): string {
-  const d = new Date(local);
-  const sign = OFFSET_MINUTES < 0 ? "-" : "+";
-  const abs = Math.abs(OFFSET_MINUTES);
-  return `${pad(d.getUTCDate())}.${pad(d.getUTCMonth() + 1)}.${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-}
-
-function pad(n: number): string {
-  return String(n).padStart(2, "0");
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
 }

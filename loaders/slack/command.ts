@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadSummary, startLoadProgress } from "../progress.ts";
+import { runLoadCommand, type LoadCommandOptions } from "../command.ts";
 import { sizeOption } from "../size.ts";
 import type { SlackLandResult } from "./load.ts";
 
@@ -15,50 +15,36 @@ export function registerSlackCommand(load: Command): void {
     .option("--allow-partial", "land an export that lacks users.json or channels.json, with a warning")
     .option("--max-entry-size <size>", "largest file an export may inflate to (default 256MB)", sizeOption)
     .option("--max-archive-size <size>", "most an export may inflate to in all (default 16GB)", sizeOption)
-    .action(async (exports: string[], options: SlackCommandOptions) => {
-      const started = Date.now();
-      // Loaded on use, so that other commands do not start DuckDB for this one.
-      const { openProjectDatabase } = await import("../../runner/project.ts");
-      const { loadSlack } = await import("./load.ts");
-      const db = await openProjectDatabase(options);
-      const progress = startLoadProgress("load slack");
-      try {
+    .action((exports: string[], options: SlackCommandOptions) =>
+      runLoadCommand("load slack", options, async (db, onProgress) => {
+        const { loadSlack } = await import("./load.ts");
         const results: SlackLandResult[] = [];
         for (const path of exports) {
           const loaded = await loadSlack(db, path, {
             replace: options.replace,
             allowPartial: options.allowPartial,
             limits: { maxEntryBytes: options.maxEntrySize, maxArchiveBytes: options.maxArchiveSize },
-            onProgress: (state) => progress.update(state),
+            onProgress,
             onWarning: (message) => console.error(`duckform: warning: ${message}`),
           });
           results.push(...loaded);
         }
-        progress.stop();
-        for (const r of results.filter((r) => r.status === "refused")) console.error(`duckform: refused ${r.path}: ${r.error}`);
-        for (const r of results.filter((r) => r.status === "failed")) console.error(`duckform: failed ${r.error}; a rerun retries it`);
-        console.log(summarize(results, (Date.now() - started) / 1000));
-        if (results.some((r) => r.status === "refused" || r.status === "failed")) process.exitCode = 1;
-      } finally {
-        progress.stop();
-        db.close();
-      }
-    });
+        return { results, summary: rowsPerTable(results) };
+      }),
+    );
 }
 
-interface SlackCommandOptions {
-  project: string;
-  database?: string;
+interface SlackCommandOptions extends LoadCommandOptions {
   replace?: boolean;
   allowPartial?: boolean;
   maxEntrySize?: number;
   maxArchiveSize?: number;
 }
 
-/** The shared summary line, with the rows each table got. */
-export function summarize(results: SlackLandResult[], seconds?: number): string {
+/** The rows each table got, for the summary line. */
+function rowsPerTable(results: SlackLandResult[]): string {
   const rows = new Map<string, number>();
   for (const r of results) rows.set(r.table, (rows.get(r.table) ?? 0) + r.rowsLanded);
   const perTable = [...rows].map(([table, n]) => `raw.${table} ${n.toLocaleString("en")}`).join(", ");
-  return `${loadSummary("load slack", results, seconds)}${perTable ? ` (${perTable})` : ""}`;
+  return perTable ? ` (${perTable})` : "";
 }

@@ -2,7 +2,7 @@ import type { Database } from "../../runner/database.ts";
 import { UserError } from "../../runner/errors.ts";
 import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
 import { ensureLandingTables, newLoadId } from "../ledger.ts";
-import type { LoadProgressState } from "../progress.ts";
+import type { LoadProgress } from "../progress.ts";
 import { CHANNEL_LISTS, dayFileDocument, isDayFile, slackDirectory } from "./parseExport.ts";
 import { DEFAULT_LIMITS, openSlackExport, type ExportLimits, type SlackExport } from "./readExport.ts";
 
@@ -16,7 +16,7 @@ export interface SlackLoadOptions {
   /** Land an export without users.json or channels.json (with a warning) instead of refusing it. */
   allowPartial?: boolean;
   limits?: Partial<ExportLimits>;
-  onProgress?: (state: LoadProgressState) => void;
+  onProgress?: (state: LoadProgress) => void;
   /** Told what the load left out or could not do, for the user to see. */
   onWarning?: (message: string) => void;
 }
@@ -54,7 +54,6 @@ export async function loadSlack(db: Database, exportPath: string, options: Slack
         throw new UserError(
           `${what}, so its messages would land without their authors' or channels' names. ` +
             "Load the complete export, or pass --allow-partial to land it anyway (a complete export loaded later fills in what is missing)",
-          { file: exportPath },
         );
       }
       options.onWarning?.(`${what}; landing it anyway (--allow-partial): authors and channels resolve once a complete export is loaded`);
@@ -74,7 +73,7 @@ async function landExport(db: Database, slack: SlackExport, options: SlackLoadOp
   const directory = slackDirectory(usersFile, await slack.read(CHANNEL_LISTS.filter((n) => slack.names.includes(n))));
   const dayFiles = slack.names.filter(isDayFile);
   const landed = [...directory.users, ...directory.channels];
-  const progress: LoadProgressState = {
+  const progress: LoadProgress = {
     files: 0,
     totalFiles: landed.length + dayFiles.length,
     bytes: 0,

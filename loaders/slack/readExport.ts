@@ -60,13 +60,13 @@ interface Source {
  */
 export async function openSlackExport(exportPath: string, limits: ExportLimits = DEFAULT_LIMITS): Promise<SlackExport> {
   const path = resolve(exportPath);
-  if (!existsSync(path)) throw new UserError(`Slack export ${exportPath} does not exist`, { file: path });
+  if (!existsSync(path)) throw new UserError(`Slack export ${exportPath} does not exist`);
   const isFolder = statSync(path).isDirectory();
   const source = isFolder ? folderSource(path, limits) : await zipSource(path, limits);
   const root = exportRoot(source.names);
   if (root === undefined) {
     source.close();
-    throw new UserError(`${exportPath} is not a Slack export: it has no users.json or channels.json`, { file: path });
+    throw new UserError(`${exportPath} is not a Slack export: it has no users.json or channels.json`);
   }
   const names = source.names
     .filter((n) => n.startsWith(root))
@@ -128,7 +128,7 @@ function folderSource(dir: string, limits: ExportLimits): Source {
 
 async function zipSource(zipPath: string, limits: ExportLimits): Promise<Source> {
   const unreadableZip = (error: unknown) =>
-    new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`, { file: zipPath });
+    new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`);
   let zip: yauzl.ZipFile;
   try {
     // Names are decoded and checked here, not by yauzl, which would abort the whole archive on one bad name.

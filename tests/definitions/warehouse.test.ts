@@ -3,10 +3,10 @@ import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs"
 import { basename, join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
-import type { SampleManifest } from "../../loaders/sample.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import type { SampleManifest } from "../../loaders/sample/generate.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
-import { loadTelegram } from "../../loaders/telegram/index.ts";
+import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { compileProject } from "../../runner/compile.ts";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";

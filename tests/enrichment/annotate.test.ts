@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { enrich, type EnrichOptions } from "../../enrichment/enrich.ts";
-import { startMockOpenai, type MockOpenAI, type MockOpenAIOptions } from "../../enrichment/testing/mockOpenai.ts";
+import { startMockOpenai, type MockOpenAI, type MockOpenAIOptions } from "../util/mockOpenai.ts";
 import { sqlRows } from "../util/project.ts";
 import { distinctMessages, enrichmentDatabase, REPO, type TestMessage } from "../util/enrichment.ts";
 

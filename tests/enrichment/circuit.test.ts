@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { enrich, type EnrichOptions, type EnrichResult } from "../../enrichment/enrich.ts";
 import { DEFAULT_RETRY } from "../../enrichment/retry.ts";
-import { startMockOpenai, type Faults, type MockOpenAI, type MockOpenAIOptions } from "../../enrichment/testing/mockOpenai.ts";
+import { startMockOpenai, type Faults, type MockOpenAI, type MockOpenAIOptions } from "../util/mockOpenai.ts";
 import { duckform } from "../util/cli.ts";
 import { distinctMessages, enrichmentDatabase, REPO } from "../util/enrichment.ts";
 import { sqlRows } from "../util/project.ts";

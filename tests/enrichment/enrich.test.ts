@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { enrich, search } from "../../enrichment/enrich.ts";
-import { startMockOpenai } from "../../enrichment/testing/mockOpenai.ts";
+import { startMockOpenai } from "../util/mockOpenai.ts";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
-import { loadTelegram } from "../../loaders/telegram/index.ts";
+import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";
 import { duckform } from "../util/cli.ts";
@@ -127,5 +127,18 @@ describe("enrichment in the pipeline, on the local provider", () => {
     expect(down.stderr).toMatch(/^duckform: openai unavailable: connection failed: ECONNREFUSED\. 6 messages were not annotated and stay pending/);
     expect(down.stderr).toContain("`duckform run` still builds every table");
   });
-});
 
+  it("tells the user to run `duckform run` when enrichment's tables are missing, and changes nothing", async () => {
+    const file = await enrichmentDatabase(distinctMessages(3));
+    const db = await Database.open(file, "duckform");
+    try {
+      await db.withConnection((c) => c.run("drop table enrichment.message_annotations"));
+    } finally {
+      db.close();
+    }
+    const out = await duckform(["enrich", "--database", file]);
+    expect(out).toMatchObject({ code: 1, stderr: "duckform: enrichment.message_annotations does not exist: build it first with `duckform run`\n" });
+    expect(await rows(file, "select count(*) as n from enrichment.enrichment_runs")).toEqual([{ n: 0 }]);
+    expect(await rows(file, "select count(*) as n from information_schema.tables where table_name = 'message_annotations'")).toEqual([{ n: 0 }]);
+  });
+});

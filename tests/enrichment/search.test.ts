@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { enrich, search } from "../../enrichment/enrich.ts";
-import { startMockOpenai, type MockOpenAI } from "../../enrichment/testing/mockOpenai.ts";
+import { startMockOpenai, type MockOpenAI } from "../util/mockOpenai.ts";
 import { enrichmentDatabase, REPO } from "../util/enrichment.ts";
 import { sqlRows } from "../util/project.ts";
 

@@ -43,9 +43,29 @@ describe("landDocuments", () => {
     const quarantine = await queryRows(db, "select source_table, _file, _line, raw_line, error from raw.quarantine order by _line");
     expect(quarantine).toEqual([
       { source_table: "chat", _file: "b.json", _line: 2, raw_line: "<div>broken", error: "message without an id" },
-      { source_table: "chat", _file: "b.json", _line: 3, raw_line: '{"cut":', error: "not valid JSON" },
-      { source_table: "chat", _file: "b.json", _line: 4, raw_line: "[1,2]", error: "not a JSON object: array" },
+      { source_table: "chat", _file: "b.json", _line: 3, raw_line: '{"cut":', error: "invalid JSON: truncated (unclosed object or array)" },
+      { source_table: "chat", _file: "b.json", _line: 4, raw_line: "[1,2]", error: "not a JSON object: the line holds an array" },
     ]);
+  });
+
+  it("gives a record the quarantine reason the NDJSON loader gives the same line, and lands one with a byte-order mark without it", async () => {
+    const db = await tempDatabase();
+    await landDocuments(db, "chat", [
+      doc("c.json", [
+        { line: 1, json: '{"a":1} {"b":2}' },
+        { line: 2, json: '{"a":1} tail' },
+        { line: 3, json: '"text"' },
+        { line: 4, json: "\uFEFF{\"bom\":true}" },
+        { line: 5, json: "  " },
+      ]),
+    ]);
+    expect(await queryRows(db, "select _line, error from raw.quarantine order by _line")).toEqual([
+      { _line: 1, error: "more than one JSON value on the line" },
+      { _line: 2, error: "trailing content after the JSON value" },
+      { _line: 3, error: "not a JSON object: the line holds a string" },
+      { _line: 5, error: "no JSON and no error given" },
+    ]);
+    expect(await queryRows(db, "select _line, payload::varchar as payload from raw.chat")).toEqual([{ _line: 4, payload: '{"bom":true}' }]);
   });
 
   it("skips a file landed before with the same content, adding no rows", async () => {

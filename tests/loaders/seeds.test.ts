@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Database } from "../../runner/database.ts";
 import { UserError } from "../../runner/errors.ts";
 import { parseCsv } from "../../loaders/csv.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
 import { parse as parseYaml } from "yaml";
 import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "../../loaders/sample/seedFiles.ts";
 import { duckform } from "../util/cli.ts";

@@ -13,7 +13,7 @@ function duckform(...args: string[]) {
 
 describe("duckform CLI", () => {
   it("compile lists graph errors with their files and exits non-zero", () => {
-    const { code, stderr } = duckform("compile", resolve(import.meta.dirname, "..", "fixtures", "compile_error"));
+    const { code, stderr } = duckform("compile", resolve(import.meta.dirname, "..", "fixtures", "compile-error"));
     expect(code).toBe(1);
     expect(stderr).toMatch(/definitions\/bad_ref\.sqlx: Could not resolve "does_not_exist"/);
     expect(stderr).toMatch(/definitions\/bad_js\.js: undefinedVariable is not defined/);
@@ -50,7 +50,7 @@ describe("duckform CLI", () => {
   });
 
   it("test reports passing and failing unit tests with the differing columns and exits 1", () => {
-    const { code, stdout, stderr } = duckform("test", resolve(import.meta.dirname, "..", "fixtures", "unit_tests"));
+    const { code, stdout, stderr } = duckform("test", resolve(import.meta.dirname, "..", "fixtures", "unit-tests"));
     expect(stderr).toBe("");
     expect(code).toBe(1);
     expect(stdout).toMatch(/Test passed: latest_plays_test/);

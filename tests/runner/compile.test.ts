@@ -36,7 +36,7 @@ describe("compileProject", () => {
   });
 
   it("reports each graph error with its file", () => {
-    const errors = compileProject(fixture("compile_error")).graphErrors.compilationErrors;
+    const errors = compileProject(fixture("compile-error")).graphErrors.compilationErrors;
     expect(errors.map((e) => e.fileName).sort()).toEqual(["definitions/bad_js.js", "definitions/bad_ref.sqlx", "definitions/bad_ref.sqlx"]);
   });
 

@@ -86,7 +86,7 @@ describe("onSchemaChange", () => {
     );
 
   it("IGNORE keeps the table's columns, FAIL refuses, EXTEND adds, SYNCHRONIZE adds and drops", async () => {
-    const dir = copyFixture("schema_change");
+    const dir = copyFixture("schema-change");
     expect((await runProject(dir)).status).toBe("success");
 
     const extended = await runProject(dir, { vars: { shape: "extended" } });

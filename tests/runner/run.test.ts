@@ -229,7 +229,7 @@ describe("the database file", () => {
 
 describe("targets in another database", () => {
   it("read from <database>.duckdb beside the project's database, attached under that name", async () => {
-    const dir = copyFixture("two_databases");
+    const dir = copyFixture("two-databases");
     await sqlRows(
       join(dir, "shared-data.duckdb"),
       "create schema reference; create table reference.countries as select 'de' as code, 'Germany' as name; select 1",

@@ -1,8 +1,8 @@
 import { join, resolve } from "node:path";
-import { writeEnrichmentDatabase, type TestMessage, type TestUser } from "../../enrichment/testing/database.ts";
+import { writeEnrichmentDatabase, type TestMessage, type TestUser } from "./enrichmentDatabase.ts";
 import { tempDir } from "./tmp.ts";
 
-export { distinctMessages, type TestMessage, type TestUser } from "../../enrichment/testing/database.ts";
+export { distinctMessages, type TestMessage, type TestUser } from "./enrichmentDatabase.ts";
 
 export const REPO = resolve(import.meta.dirname, "..", "..");
 

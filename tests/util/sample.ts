@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { TINY_SAMPLE, generateSample, type SampleManifest } from "../../loaders/sample.ts";
+import { TINY_SAMPLE, generateSample, type SampleManifest } from "../../loaders/sample/generate.ts";
 
 let tiny: Promise<{ dir: string; manifest: SampleManifest }> | undefined;
 let made: string | undefined;

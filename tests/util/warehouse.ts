@@ -1,9 +1,9 @@
 import { cpSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadNdjson } from "../../loaders/ndjson/load.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
 import { loadSlack } from "../../loaders/slack/load.ts";
-import { loadTelegram } from "../../loaders/telegram/index.ts";
+import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { Database } from "../../runner/database.ts";
 import { tinySample } from "./sample.ts";
 import { tempDir } from "./tmp.ts";

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { wideEvents } from "../../../bench/generate-events.ts";
+import { wideEvents } from "../../../bench/generateEvents.ts";
 import { loadNdjson } from "../../../loaders/ndjson/load.ts";
 import { Database } from "../../../runner/database.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";

@@ -3,7 +3,8 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { generateTelegramExport, loadTelegram } from "../../../loaders/telegram/index.ts";
+import { generateTelegramExport } from "../../../loaders/sample/telegramExport.ts";
+import { loadTelegram } from "../../../loaders/telegram/load.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/telegram");

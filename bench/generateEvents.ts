@@ -1,9 +1,9 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { EVENT_TYPES } from "../loaders/sample/activity.ts";
 import { createPrng } from "../loaders/sample/prng.ts";
 
 
-const EVENTS = ["play", "pause", "complete", "download", "share", "credit_limit_hit"];
 const OS = ["ios", "android", "web", "macos", "windows"];
 const COUNTRIES = ["DE", "FR", "GB", "US", "PL", "ES", "IT", "NL", "SE", "UA"];
 
@@ -23,7 +23,7 @@ export async function generateEvents(file: string, lines: number, seed = 42): Pr
     const at = new Date(start + Math.floor(random() * 366 * 86_400_000)).toISOString();
     const event = {
       event_id: `evt_${i.toString(36).padStart(8, "0")}_${Math.floor(random() * 1e9).toString(36)}`,
-      event: pick(EVENTS),
+      event: pick(EVENT_TYPES),
       user_id: `user_${Math.floor(random() * 400)}`,
       occurred_at: at,
       episode_id: `ep_${Math.floor(random() * 300)}`,

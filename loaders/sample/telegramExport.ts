@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createPrng } from "../sample/prng.ts";
+import { createPrng } from "./prng.ts";
+import { dayText, escape, pageName, timeText, titleDate } from "./telegramMarkup.ts";
 
 /**
  * Writes a deterministic Telegram Desktop whole-account HTML export under `dir`
@@ -120,7 +121,7 @@ function renderChat(random: () => number, chat: Chat, count: number, offsetMinut
     }
     const local = date + offsetMinutes * 60;
     if (!previous || localDay(previous.date + offsetMinutes * 60) !== localDay(local)) {
-      out.raw(serviceMessage(out, --dateId, dayText(local)));
+      out.raw(serviceMessage(out, --dateId, dayText(local * 1000)));
     }
 
     const author = pick(random, chat.people);
@@ -155,7 +156,7 @@ function renderChat(random: () => number, chat: Chat, count: number, offsetMinut
     out.raw(out.push("div", { class: wrap ? "message default clearfix" : "message default clearfix joined", id: `message${id}` }));
     if (wrap) out.raw(out.push("div", { class: "pull_left userpic_wrap" }) + userpic(out, sender) + out.pop());
     out.raw(out.push("div", { class: "body" }));
-    out.raw(out.push("div", { class: "pull_right date details", title: titleDate(local, offsetMinutes) }) + timeText(local) + out.pop());
+    out.raw(out.push("div", { class: "pull_right date details", title: titleDate(local * 1000, offsetMinutes) }) + timeText(local * 1000) + out.pop());
     if (wrap) {
       out.raw(out.push("div", { class: "from_name" }) + escape(composeName(sender)) + (via && !forwarded ? ` via @${via}` : "") + out.pop());
     }
@@ -171,9 +172,9 @@ function renderChat(random: () => number, chat: Chat, count: number, offsetMinut
         out.raw(
           out.push("div", { class: "from_name" }) +
             escape(forwardedFrom) +
-            out.push("span", { class: "date details", title: titleDate(fwdLocal, offsetMinutes) }, { inline: true }) +
+            out.push("span", { class: "date details", title: titleDate(fwdLocal * 1000, offsetMinutes) }, { inline: true }) +
             " " +
-            titleDate(fwdLocal, null) +
+            titleDate(fwdLocal * 1000, null) +
             out.pop() +
             out.pop(),
         );
@@ -347,42 +348,8 @@ function composeName(person: Person): string {
   return !person.first && !person.last ? "Deleted Account" : `${person.first} ${person.last}`;
 }
 
-function pageName(index: number): string {
-  return `messages${index > 0 ? index + 1 : ""}.html`;
-}
-
 function localDay(localSeconds: number): number {
   return Math.floor(localSeconds / 86400);
-}
-
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-function dayText(localSeconds: number): string {
-  const d = new Date(localSeconds * 1000);
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
-}
-
-function timeText(localSeconds: number): string {
-  const d = new Date(localSeconds * 1000);
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-}
-
-/** FormatDateTime: `DD.MM.YYYY HH:MM:SS`, plus ` UTC+03:00` when the zone is asked for. */
-function titleDate(localSeconds: number, offsetMinutes: number | null): string {
-  const d = new Date(localSeconds * 1000);
-  const base = `${pad(d.getUTCDate())}.${pad(d.getUTCMonth() + 1)}.${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  if (offsetMinutes === null) return base;
-  const sign = offsetMinutes < 0 ? "-" : "+";
-  const abs = Math.abs(offsetMinutes);
-  return `${base} UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-}
-
-function pad(n: number): string {
-  return String(n).padStart(2, "0");
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
 }
 
 function pick<T>(random: () => number, list: readonly T[]): T {

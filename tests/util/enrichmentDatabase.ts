@@ -1,5 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Database } from "../../runner/database.ts";
-import { loadSeeds } from "../../loaders/seeds.ts";
+import { runProject } from "../../runner/run.ts";
+import { loadSeeds } from "../../loaders/seeds/load.ts";
+
+/** The operations in definitions/enrichment/ that create enrichment's own tables, empty. */
+export const ENRICHMENT_ACTIONS = ["message_annotations", "annotation_dead_letters", "enrichment_runs", "message_embeddings"];
 
 export interface TestMessage {
   message_key: string;
@@ -22,9 +29,10 @@ export interface TestUser {
 }
 
 /**
- * Writes a database file with the project's seeds and the two silver tables enrichment reads,
- * built from the given rows with the columns of the definitions' contract, so enrichment can be
- * tested and benchmarked without landing and running the whole warehouse. Nothing stays open.
+ * Writes a database file with the project's seeds, the two silver tables enrichment reads,
+ * built from the given rows with the columns of the definitions' contract, and enrichment's own
+ * tables as `duckform run` creates them, so enrichment can be tested and benchmarked without
+ * landing and running the whole warehouse. Nothing stays open.
  */
 export async function writeEnrichmentDatabase(file: string, projectDir: string, messages: TestMessage[], users: TestUser[] = []): Promise<string> {
   const db = await Database.open(file, "duckform");
@@ -65,7 +73,20 @@ export async function writeEnrichmentDatabase(file: string, projectDir: string, 
   } finally {
     db.close();
   }
+  await createEnrichmentTables(projectDir, file);
   return file;
+}
+
+/** Runs enrichment's operations on `database`, as `duckform run` would; the file must not be open here. */
+export async function createEnrichmentTables(projectDir: string, database: string): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), "duckform-enrich-"));
+  try {
+    const run = await runProject(projectDir, { database, actions: ENRICHMENT_ACTIONS, resultsFile: join(scratch, "run_results.json"), concurrency: 1 });
+    const failed = run.actions.find((a) => a.status !== "success");
+    if (failed) throw new Error(`could not create enrichment's tables: ${failed.name} ${failed.status}${failed.error ? `: ${failed.error.message}` : ""}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 const PHRASES = [

@@ -2,11 +2,11 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
-import type { Database } from "../runner/database.ts";
-import { UserError, messageOf } from "../runner/errors.ts";
-import { inTransaction } from "../runner/transaction.ts";
-import { quoteIdent, quoteLiteral, quoteQualified } from "../runner/quote.ts";
-import { parseCsv, type CsvRow } from "./csv.ts";
+import type { Database } from "../../runner/database.ts";
+import { UserError, messageOf } from "../../runner/errors.ts";
+import { inTransaction } from "../../runner/transaction.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "../../runner/quote.ts";
+import { parseCsv, type CsvRow } from "../csv.ts";
 
 /** The schema seed tables land in. */
 export const SEEDS_SCHEMA = "seeds";
@@ -53,12 +53,12 @@ export async function loadSeeds(db: Database, projectDir = "."): Promise<SeedRes
 
 function readSeeds(projectDir: string): Seed[] {
   const dir = join(projectDir, "seeds");
-  if (!existsSync(dir)) throw new UserError(`${projectDir} has no seeds/ folder`, { file: dir });
+  if (!existsSync(dir)) throw new UserError(`${projectDir} has no seeds/ folder`);
   const declared = readDeclarations(join(dir, "seeds.yaml"), projectDir);
   const files = readdirSync(dir).filter((f) => f.endsWith(".csv")).sort();
   for (const name of declared.keys()) {
     if (!files.includes(`${name}.csv`)) {
-      throw new UserError(`seeds/seeds.yaml declares seed "${name}" but seeds/${name}.csv does not exist`, { file: join(dir, "seeds.yaml") });
+      throw new UserError(`seeds/seeds.yaml declares seed "${name}" but seeds/${name}.csv does not exist`);
     }
   }
   return files.map((f) => {
@@ -66,32 +66,32 @@ function readSeeds(projectDir: string): Seed[] {
     const shown = relative(projectDir, file);
     const name = basename(f, ".csv");
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new UserError(`${shown}: a seed's file name becomes its table name, so it must be letters, digits and underscores`, { file });
+      throw new UserError(`${shown}: a seed's file name becomes its table name, so it must be letters, digits and underscores`);
     }
     let rows: CsvRow[];
     try {
       rows = parseCsv(readFileSync(file, "utf8"));
     } catch (error) {
-      throw new UserError(`${shown} ${messageOf(error)}`, { file });
+      throw new UserError(`${shown} ${messageOf(error)}`);
     }
     const [head, ...body] = rows;
-    if (!head) throw new UserError(`${shown} is empty: a seed needs at least a header line`, { file });
+    if (!head) throw new UserError(`${shown} is empty: a seed needs at least a header line`);
     const header = head.fields.map((h) => h.trim());
     const seen = new Set<string>();
     for (const column of header) {
-      if (!column) throw new UserError(`${shown} line ${head.line}: a column has no name`, { file, line: head.line });
-      if (seen.has(column)) throw new UserError(`${shown} line ${head.line}: column "${column}" appears twice`, { file, line: head.line });
+      if (!column) throw new UserError(`${shown} line ${head.line}: a column has no name`);
+      if (seen.has(column)) throw new UserError(`${shown} line ${head.line}: column "${column}" appears twice`);
       seen.add(column);
     }
     const types = declared.get(name) ?? new Map<string, string>();
     for (const column of types.keys()) {
       if (!seen.has(column)) {
-        throw new UserError(`seeds/seeds.yaml declares column "${column}" for seed "${name}", but ${shown} has no such column`, { file });
+        throw new UserError(`seeds/seeds.yaml declares column "${column}" for seed "${name}", but ${shown} has no such column`);
       }
     }
     for (const row of body) {
       if (row.fields.length !== header.length) {
-        throw new UserError(`${shown} line ${row.line}: expected ${header.length} fields, found ${row.fields.length}`, { file, line: row.line });
+        throw new UserError(`${shown} line ${row.line}: expected ${header.length} fields, found ${row.fields.length}`);
       }
     }
     return { name, file, shown, header, rows: body, types };
@@ -107,21 +107,21 @@ function readDeclarations(file: string, projectDir: string): Map<string, Map<str
   try {
     doc = parseYaml(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new UserError(`${shown} is not valid YAML: ${messageOf(error)}`, { file });
+    throw new UserError(`${shown} is not valid YAML: ${messageOf(error)}`);
   }
   const seeds = (doc as { seeds?: unknown } | null)?.seeds;
   if (seeds === undefined || seeds === null) return out;
-  if (typeof seeds !== "object" || Array.isArray(seeds)) throw new UserError(`${shown}: "seeds" must be a map of seed name to settings`, { file });
+  if (typeof seeds !== "object" || Array.isArray(seeds)) throw new UserError(`${shown}: "seeds" must be a map of seed name to settings`);
   for (const [name, settings] of Object.entries(seeds as Record<string, unknown>)) {
     const columnTypes = (settings as { column_types?: unknown } | null)?.column_types ?? {};
     if (typeof columnTypes !== "object" || columnTypes === null || Array.isArray(columnTypes)) {
-      throw new UserError(`${shown}: seeds.${name}.column_types must be a map of column to DuckDB type`, { file });
+      throw new UserError(`${shown}: seeds.${name}.column_types must be a map of column to DuckDB type`);
     }
     const types = new Map<string, string>();
     for (const [column, type] of Object.entries(columnTypes as Record<string, unknown>)) {
       // A type is SQL that cannot be quoted, so only the characters type names use may pass.
       if (typeof type !== "string" || !/^[A-Za-z][A-Za-z0-9_ ,()[\]]*$/.test(type.trim())) {
-        throw new UserError(`${shown}: seeds.${name}.column_types.${column} must be a DuckDB type name, got ${JSON.stringify(type)}`, { file });
+        throw new UserError(`${shown}: seeds.${name}.column_types.${column} must be a DuckDB type name, got ${JSON.stringify(type)}`);
       }
       types.set(column, type.trim());
     }
@@ -167,10 +167,7 @@ async function loadSeed(connection: DuckDBConnection, seed: Seed): Promise<SeedR
       const bad = reader.getRows()[0];
       if (bad) {
         const line = Number(bad[0]);
-        throw new UserError(`${seed.shown} line ${line}, column ${column}: ${JSON.stringify(String(bad[1]))} is not a valid ${type}`, {
-          file: seed.file,
-          line,
-        });
+        throw new UserError(`${seed.shown} line ${line}, column ${column}: ${JSON.stringify(String(bad[1]))} is not a valid ${type}`);
       }
     }
     const select = seed.header

@@ -1,6 +1,6 @@
 /**
- * SQL that judges one line of an NDJSON file, shared by both ways the loader reads lines.
- * `lineSql` is the line without its line ending. The verdict is NULL for a line that lands
+ * SQL that judges one line of an NDJSON file or one record of any other source: the one set
+ * of quarantine reasons, whichever loader ran. `lineSql` is the line without its line ending. The verdict is NULL for a line that lands
  * (exactly one JSON object), 'blank' for a blank line, and otherwise the reason the line
  * goes to the quarantine. The first test is the only one that lines starting with `{` pay:
  * trimming and the regular expressions that name a fault run for the other lines only.

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { UserError } from "../runner/errors.ts";
-import { generateTelegramExport } from "./telegram/generate.ts";
-import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./sample/events.ts";
-import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "./sample/seedFiles.ts";
-import { writeSampleSlackExport, type SlackSampleManifest } from "./sample/slack.ts";
-import { writeSampleTelegramChats, type TelegramSampleManifest } from "./sample/telegram.ts";
+import { UserError } from "../../runner/errors.ts";
+import { generateTelegramExport } from "./telegramExport.ts";
+import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./events.ts";
+import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "./seedFiles.ts";
+import { writeSampleSlackExport, type SlackSampleManifest } from "./slack.ts";
+import { writeSampleTelegramChats, type TelegramSampleManifest } from "./telegram.ts";
 
 export interface SampleOptions {
   seed: number;

@@ -1,11 +1,10 @@
 import type { Database } from "../../runner/database.ts";
 import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
 import { newLoadId } from "../ledger.ts";
+import type { LoadProgress } from "../progress.ts";
 import { discoverExports } from "./discover.ts";
 import { ParsePool } from "./pool.ts";
 import { timezoneConverter } from "./timezone.ts";
-
-export { generateTelegramExport } from "./generate.ts";
 
 export const TELEGRAM_TABLE = "telegram_messages";
 
@@ -16,15 +15,8 @@ export interface TelegramLoadOptions {
   /** Parse threads; 0 parses on the calling thread. Default: one per core. */
   threads?: number;
   loadId?: string;
-  /** Called as each chat's documents arrive from the parser. */
-  onProgress?: (progress: TelegramProgress) => void;
-}
-
-export interface TelegramProgress {
-  chatsParsed: number;
-  chats: number;
-  messages: number;
-  bytes: number;
+  /** Called as each chat's documents arrive from the parser; a file is a chat folder. */
+  onProgress?: (progress: LoadProgress) => void;
 }
 
 export interface TelegramLoadSummary {
@@ -72,10 +64,12 @@ async function discoverParseAndLand(
     // Observed when awaited below; this keeps a failed batch from counting as unhandled meanwhile.
     landing.catch(() => undefined);
   };
-  const progress: TelegramProgress = { chatsParsed: 0, chats: sources.length, messages: 0, bytes: 0 };
+  const progress: LoadProgress = { files: 0, totalFiles: sources.length, bytes: 0, totalBytes: 0, rows: 0 };
   const parsing = pool.parse(sources, options.timezone, (documents) => {
-    progress.chatsParsed++;
-    for (const d of documents) (progress.messages += d.records.length), (progress.bytes += d.bytes);
+    progress.files++;
+    for (const d of documents) (progress.rows += d.records.length), (progress.bytes += d.bytes);
+    // Chat folders are counted as they are parsed; the byte total is extrapolated from them.
+    progress.totalBytes = Math.round((progress.bytes * progress.totalFiles) / progress.files);
     options.onProgress?.(progress);
     pending.push(...documents);
     pendingRecords += documents.reduce((n, d) => n + d.records.length, 0);
