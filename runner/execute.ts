@@ -3,42 +3,18 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "./database.ts";
 import type { Dialect } from "./dialect.ts";
 import { UserError, messageOf } from "./errors.ts";
-import type { Target } from "./graph.ts";
 import type { PlannedAction } from "./plan.ts";
-import { quoteLiteral, quoteQualified } from "./quote.ts";
 import { relationExists, relationKey, type RelationState } from "./state.ts";
 import { actionTasks, addColumn, dropColumn, incrementalDml, qualified, type ActionTasks, type Task } from "./statements.ts";
+import { META_SCHEMA, keepFailingRows, type ActionResult, type ActionStatus } from "./results.ts";
 import { inTransaction } from "./transaction.ts";
-
-export type ActionStatus = "success" | "failed" | "skipped" | "disabled";
-
-export interface ActionResult {
-  name: string;
-  type: PlannedAction["kind"];
-  fileName: string;
-  status: ActionStatus;
-  startedAt: string | null;
-  seconds: number;
-  rowsAffected: number | null;
-  /** How a table was written: rebuilt from `query`, or incrementally. */
-  mode?: "full" | "incremental";
-  notes: string[];
-  error?: { message: string; file: string };
-  /** With --dry-run: the statements the action would run. */
-  sql?: string[];
-}
 
 export interface ExecuteOptions {
   runId: string;
   fullRefresh?: boolean;
   concurrency: number;
-  /** The schema holding duckform's own tables (assertion failures). */
-  metaSchema: string;
   onResult?: (result: ActionResult) => void;
 }
-
-/** Rows kept per failing assertion for review after the run. */
-const ASSERTION_SAMPLE_ROWS = 100;
 
 /**
  * Runs planned actions on DuckDB with Dataform's scheduling (a null `db` is a dry run, which
@@ -297,8 +273,8 @@ async function runIncrementalDml(
 }
 
 /**
- * Dataform's assertion: a view of the assertion query, failing when it has rows. The failing
- * rows (up to ASSERTION_SAMPLE_ROWS) are kept with the run id for review after the run.
+ * Dataform's assertion: a view of the assertion query, failing when it has rows. Some of the
+ * failing rows are kept with the run id for review after the run.
  */
 async function checkAssertion(
   ctx: ActionContext,
@@ -310,25 +286,10 @@ async function checkAssertion(
   const failing = Number(reader.getRows()[0][0]);
   result.rowsAffected = failing;
   if (failing === 0) return;
-  await keepFailingRows(ctx, connection, options, action.name, target);
+  await keepFailingRows(connection, ctx.catalog, options.runId, action.name, qualified(target));
   throw new UserError(
     `assertion failed: ${failing} row${failing === 1 ? "" : "s"} returned by ${action.name}; ` +
-      `see ${options.metaSchema}.assertion_failures where run_id = '${options.runId}'`,
-  );
-}
-
-async function keepFailingRows(
-  ctx: ActionContext,
-  connection: DuckDBConnection,
-  options: ExecuteOptions,
-  action: string,
-  target: Target,
-): Promise<void> {
-  const failures = quoteQualified(ctx.catalog, options.metaSchema, "assertion_failures");
-  await connection.run(
-    `insert into ${failures} (run_id, assertion, row_number, row_json, recorded_at)
-     select ${quoteLiteral(options.runId)}, ${quoteLiteral(action)}, row_number() over (), to_json(failing), now()
-     from (select * from ${qualified(target)} limit ${ASSERTION_SAMPLE_ROWS}) as failing`,
+      `see ${META_SCHEMA}.assertion_failures where run_id = '${options.runId}'`,
   );
 }
 

@@ -1,7 +1,25 @@
 import { writeFileSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { ActionResult } from "./execute.ts";
-import { quoteQualified } from "./quote.ts";
+import type { PlannedAction } from "./plan.ts";
+import { quoteLiteral, quoteQualified } from "./quote.ts";
+
+export type ActionStatus = "success" | "failed" | "skipped" | "disabled";
+
+export interface ActionResult {
+  name: string;
+  type: PlannedAction["kind"];
+  fileName: string;
+  status: ActionStatus;
+  startedAt: string | null;
+  seconds: number;
+  rowsAffected: number | null;
+  /** How a table was written: rebuilt from `query`, or incrementally. */
+  mode?: "full" | "incremental";
+  notes: string[];
+  error?: { message: string; file: string };
+  /** With --dry-run: the statements the action would run. */
+  sql?: string[];
+}
 
 /** What `run_results.json` holds and what `--json` prints. */
 export interface RunResults {
@@ -34,6 +52,27 @@ export async function ensureMetaTables(connection: DuckDBConnection, catalog: st
     create table if not exists ${quoteQualified(catalog, META_SCHEMA, "assertion_failures")} (
       run_id varchar, assertion varchar, row_number bigint, row_json json, recorded_at timestamptz
     );`);
+}
+
+/** Failing rows kept per failed assertion: enough to see the fault, never the whole table. */
+const ASSERTION_SAMPLE_ROWS = 100;
+
+/**
+ * Keeps up to ASSERTION_SAMPLE_ROWS rows of a failed assertion (`relationSql`, its view) in
+ * `duckform_meta.assertion_failures` with the run id; earlier runs' rows stay.
+ */
+export async function keepFailingRows(
+  connection: DuckDBConnection,
+  catalog: string,
+  runId: string,
+  assertion: string,
+  relationSql: string,
+): Promise<void> {
+  await connection.run(
+    `insert into ${quoteQualified(catalog, META_SCHEMA, "assertion_failures")} (run_id, assertion, row_number, row_json, recorded_at)
+     select ${quoteLiteral(runId)}, ${quoteLiteral(assertion)}, row_number() over (), to_json(failing), now()
+     from (select * from ${relationSql} limit ${ASSERTION_SAMPLE_ROWS}) as failing`,
+  );
 }
 
 /** Appends one row per action to `duckform_meta.run_history`, in one transaction. */

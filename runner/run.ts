@@ -5,11 +5,11 @@ import { join, resolve } from "node:path";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
 import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
 import { Dialect } from "./dialect.ts";
-import { executePlan, type ActionResult } from "./execute.ts";
+import { executePlan } from "./execute.ts";
 import type { CompiledGraph } from "./graph.ts";
 import { planRun, type PlannedAction, type Selection } from "./plan.ts";
 import { quoteQualified } from "./quote.ts";
-import { META_SCHEMA, appendHistory, ensureMetaTables, writeResultsFile, type RunResults } from "./results.ts";
+import { appendHistory, ensureMetaTables, writeResultsFile, type ActionResult, type RunResults } from "./results.ts";
 import { readWarehouseState, type RelationState } from "./state.ts";
 
 export interface RunOptions extends CompileOptions, Selection {
@@ -67,7 +67,6 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
       runId,
       fullRefresh: options.fullRefresh,
       concurrency: options.concurrency ?? availableParallelism(),
-      metaSchema: META_SCHEMA,
       onResult: options.onResult,
     });
     const run: RunResults = {
