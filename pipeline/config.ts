@@ -100,10 +100,10 @@ export function parseConfig(text: string, path: string): PipelineConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-    const at = [...issue.path, ...keys.slice(0, 1)].map(String);
+    const at = [...issue.path, ...keys.slice(0, 1)].map((k, i) => (typeof k === "number" ? `[${k}]` : `${i > 0 ? "." : ""}${String(k)}`));
     const line = lineOf(doc, lines, issue.path as (string | number)[], keys[0]);
     const what = keys.length > 0 ? `unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
-    throw new UsageError(`${path}:${line}: ${at.join(".") || "(top level)"}: ${what}`);
+    throw new UsageError(`${path}:${line}: ${at.join("") || "(top level)"}: ${what}`);
   }
   const config = parsed.data;
   const base = dirname(path);
