@@ -7,7 +7,7 @@ import { configSchema, readConfig, varLine, type PipelineConfig } from "./config
 import { digestOf } from "./digest.ts";
 import { LockBusyError, PipelineLock } from "./lock.ts";
 import { logPath, openLog, type LogFormat, type PipelineLog } from "./log.ts";
-import { headline, lastDone, recordStage, type Headline, type StageRecord, type StageStatus } from "./runs.ts";
+import { headline, lastDone, ledgerMark, recordStage, type Headline, type StageRecord, type StageStatus } from "./runs.ts";
 import * as stages from "./stages.ts";
 import { projectCatalog, projectVars, validateVars, type VarSource } from "./vars.ts";
 
@@ -175,6 +175,7 @@ async function runStages(ctx: Context): Promise<void> {
 
   const projectDigest = digestOf(projectDir, ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"], JSON.stringify(vars));
   const seedsChanged = result.stages.find((s) => s.stage === "seed")?.status === "ok";
+  const ledger = existsSync(database) ? await ledgerMark(database, catalog) : "no database";
   let ran = false;
   const runWarehouse = (name: string, enrichmentDependents: boolean, skip: string | null) =>
     stage(name, async () => {
@@ -189,12 +190,13 @@ async function runStages(ctx: Context): Promise<void> {
         status: failed.length > 0 ? "failed" : "ok",
         summary: `${count("success")} actions succeeded, ${failed.length} failed, ${count("skipped")} skipped in ${run.seconds.toFixed(1)} s`,
         counts: { actions: run.actions.length, actions_failed: failed.length, assertions_failed: failed.filter((a) => a.type === "assertion").length },
-        detail: { digest: projectDigest, runId: run.runId },
+        detail: { digest: projectDigest, ledger, runId: run.runId },
         exit: failed.length === 0 ? undefined : assertionsOnly ? EXIT.quality : EXIT.system,
         failures: failed.map((a) => `${a.type === "assertion" ? "assertion failed" : "failed"}: ${a.name} (${a.fileName})${a.error ? `: ${a.error.message}` : ""}`),
       };
     });
-  const nothingNew = landed === 0 && !seedsChanged && done.get("run")?.detail.digest === projectDigest;
+  const previous = done.get("run")?.detail;
+  const nothingNew = landed === 0 && !seedsChanged && previous?.digest === projectDigest && previous?.ledger === ledger;
   if (!(await runWarehouse("run", false, nothingNew ? "nothing landed and the project is unchanged since the last successful run" : null))) return;
 
   let annotated = 0;

@@ -135,3 +135,26 @@ export async function headline(file: string, catalog: string): Promise<Headline>
     db.close();
   }
 }
+
+/**
+ * Where raw.load_ledger stands (files landed or replaced, and the newest): compared with the
+ * previous run's, it tells whether anything landed since, by this pipeline or a `duckform load`.
+ */
+export async function ledgerMark(file: string, catalog: string): Promise<string> {
+  const db = await Database.open(file, catalog, { readOnly: true });
+  try {
+    return await db.withConnection(async (connection) => {
+      try {
+        const r = await connection.runAndReadAll(
+          `select count(*)::bigint as n, max(loaded_at)::varchar as last from ${quoteQualified(catalog, "raw", "load_ledger")} where status in ('landed', 'replaced')`,
+        );
+        const row = r.getRowObjectsJS()[0];
+        return `${row.n}@${row.last}`;
+      } catch {
+        return "no ledger";
+      }
+    });
+  } finally {
+    db.close();
+  }
+}
