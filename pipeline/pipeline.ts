@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DEFAULT_CATALOG, databasePath } from "../runner/database.ts";
 import { UsageError, UserError, messageOf } from "../runner/errors.ts";
+import { postAlert } from "./alert.ts";
 import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
 import { digestOf } from "./digest.ts";
 import { LockBusyError, PipelineLock } from "./lock.ts";
@@ -14,6 +15,7 @@ import { projectCatalog, projectVars, validateVars, type VarSource } from "./var
 /** What the pipeline's exit code tells a scheduler (documented in the README). */
 export const EXIT = { ok: 0, quality: 1, usage: 2, system: 3, busy: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+const VERDICT = ["ok", "data-quality failure: gold not published", "usage or config error", "system failure: a stage could not complete", "another pipeline holds the database"];
 
 export interface PipelineOptions {
   projectDir: string;
@@ -112,6 +114,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       log.detail(`no headline: ${messageOf(error)}`);
     }
     printEnd(log, result);
+    if (config.alerts && (result.exitCode === EXIT.quality || result.exitCode === EXIT.system)) await alert(config.alerts.webhook, result, log);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -190,7 +193,7 @@ async function runStages(ctx: Context): Promise<void> {
         status: failed.length > 0 ? "failed" : "ok",
         summary: `${count("success")} actions succeeded, ${failed.length} failed, ${count("skipped")} skipped in ${run.seconds.toFixed(1)} s`,
         counts: { actions: run.actions.length, actions_failed: failed.length, assertions_failed: failed.filter((a) => a.type === "assertion").length },
-        detail: { digest: projectDigest, ledger, runId: run.runId },
+        detail: { digest: projectDigest, ledger, runId: run.runId, failed: failed.map((a) => a.name) },
         exit: failed.length === 0 ? undefined : assertionsOnly ? EXIT.quality : EXIT.system,
         failures: failed.map((a) => `${a.type === "assertion" ? "assertion failed" : "failed"}: ${a.name} (${a.fileName})${a.error ? `: ${a.error.message}` : ""}`),
       };
@@ -226,6 +229,7 @@ async function runStages(ctx: Context): Promise<void> {
       status: failed.length > 0 ? "failed" : "ok",
       summary: `${tests.length - failed.length} unit tests passed, ${failed.length} failed`,
       counts: { tests: tests.length, tests_failed: failed.length },
+      detail: { failed: failed.map((t) => t.name) },
       exit: failed.length > 0 ? EXIT.quality : undefined,
       failures: failed.map((t) => `unit test failed: ${t.name} (${t.fileName})${t.messages.map((m) => `\n    ${m}`).join("")}`),
     };
@@ -303,7 +307,7 @@ async function runStage(ctx: Context, name: string, work: () => Promise<StageWor
 function printEnd(log: PipelineLog, result: PipelineResult): void {
   const h = result.headline;
   const n = (v: number | null | undefined) => (v === null || v === undefined ? "?" : v.toLocaleString("en"));
-  const verdict = ["ok", "data-quality failure: gold not published", "usage or config error", "system failure: a stage could not complete"][result.exitCode];
+  const verdict = VERDICT[result.exitCode];
   log.line(`\nReport:    ${result.report ?? "(not written)"}`);
   log.line(`Published: ${result.published ?? "(not published)"}`);
   log.line(`Warehouse: ${result.database}`);
@@ -315,4 +319,19 @@ function printEnd(log: PipelineLog, result: PipelineResult): void {
     );
   }
   log.line(`pipeline ${result.exitCode === EXIT.ok ? "succeeded" : "failed"} (exit ${result.exitCode}: ${verdict})`, { exitCode: result.exitCode });
+}
+
+/** Only when a human is needed (exit 1 or 3): one message, names and counts only. */
+async function alert(webhook: string, result: PipelineResult, log: PipelineLog): Promise<void> {
+  const failedStages = result.stages.filter((s) => s.status === "failed");
+  const problem = await postAlert(webhook, {
+    exitCode: result.exitCode,
+    verdict: VERDICT[result.exitCode],
+    database: result.database,
+    report: result.report,
+    stages: failedStages.map((s) => `${s.stage}: ${s.summary}`),
+    failed: failedStages.flatMap((s) => (Array.isArray(s.detail?.failed) ? (s.detail.failed as string[]) : [])),
+  });
+  if (problem) log.failure(`duckform: ${problem}`);
+  else log.detail("alert posted to alerts.webhook");
 }

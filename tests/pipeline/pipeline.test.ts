@@ -5,6 +5,7 @@ import { Database } from "../../runner/database.ts";
 import { duckform } from "../util/cli.ts";
 import { pipelineProject } from "../util/pipeline.ts";
 import { queryRows } from "../util/tmp.ts";
+import { mockWebhook } from "../util/webhook.ts";
 
 async function rows(file: string, sql: string): Promise<Record<string, unknown>[]> {
   const db = await Database.open(file, "duckform", { readOnly: true });
@@ -16,8 +17,9 @@ async function rows(file: string, sql: string): Promise<Record<string, unknown>[
 }
 
 describe("duckform pipeline", () => {
-  it("takes the tiny sample to a published warehouse and a report, ends with the headline numbers; a rerun lands nothing; a failed assertion exits 1 and publishes nothing", async () => {
-    const { dir, config, database } = await pipelineProject();
+  it("takes the tiny sample to a published warehouse and a report, ends with the headline numbers; a rerun lands nothing; a failed assertion exits 1, publishes nothing and posts one alert", async () => {
+    const webhook = await mockWebhook();
+    const { dir, config, database } = await pipelineProject(`alerts:\n  webhook: ${webhook.url}\n`);
     const first = await duckform(["pipeline", dir, "--config", config]);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
@@ -60,5 +62,15 @@ describe("duckform pipeline", () => {
     expect(third.stdout).toMatch(/assertions \d+ passed, 1 failed/);
     expect(third.stdout).toContain("exit 1: data-quality failure: gold not published");
     expect(statSync(join(warehouse, "gold.duckdb")).mtimeMs).toBe(published);
+
+    // Two successful runs posted nothing; the failed one posted one message, names and counts only.
+    expect(webhook.posts).toHaveLength(1);
+    const text = webhook.posts[0].text;
+    expect(text).toMatch(/^duckform pipeline failed on .+ \(exit 1: data-quality failure: gold not published\)$/m);
+    expect(text).toMatch(/^• run: \d+ actions succeeded, 1 failed/m);
+    expect(text).toContain("failed: duckform.quality.planted_failure");
+    expect(text).toContain(`report: ${join(warehouse, "report.html")}`);
+    const names = await rows(database, "select display_name from gold.dim_users where display_name is not null limit 50");
+    for (const { display_name } of names) expect(text).not.toContain(String(display_name));
   }, 120_000);
 });
