@@ -8,7 +8,7 @@ import { configSchema, readConfig, varLine, type PipelineConfig } from "./config
 import { digestOf } from "./digest.ts";
 import { LockBusyError, PipelineLock } from "./lock.ts";
 import { logPath, openLog, type LogFormat, type PipelineLog } from "./log.ts";
-import { headline, lastDone, ledgerMark, recordStage, type Headline, type StageRecord, type StageStatus } from "./runs.ts";
+import { headline, ledgerMark, recordStage, stageHistory, type StageHistory, type Headline, type StageRecord, type StageStatus } from "./runs.ts";
 import * as stages from "./stages.ts";
 import { projectCatalog, projectVars, validateVars, type VarSource } from "./vars.ts";
 
@@ -138,7 +138,9 @@ interface Context {
 async function runStages(ctx: Context): Promise<void> {
   const { projectDir, config, vars, database, catalog, log, result } = ctx;
   const stage = (name: string, work: () => Promise<StageWork>) => runStage(ctx, name, work);
-  const done = existsSync(database) ? await lastDone(database, catalog) : new Map<string, { detail: Record<string, unknown> }>();
+  const history = existsSync(database) ? await stageHistory(database, catalog) : new Map<string, StageHistory>();
+  const done = (name: string) => history.get(name)?.ok;
+  const owed = (name: string, upstream: (stage: string) => boolean) => isOwed(history, result.stages, name, upstream);
 
   let sources = config.sources;
   if (!config.file) {
@@ -152,17 +154,15 @@ async function runStages(ctx: Context): Promise<void> {
 
   const seedDigest = digestOf(projectDir, ["seeds"]);
   const seeded = await stage("seed", async () => {
-    if (done.get("seed")?.detail.digest === seedDigest) return { status: "skipped", summary: "seeds/ unchanged since the last run" };
+    if (done("seed")?.detail.digest === seedDigest) return { status: "skipped", summary: "seeds/ unchanged since the last run" };
     const s = await stages.seed(projectDir, database);
     return { summary: `${s.tables} tables, ${s.rows.toLocaleString("en")} rows`, counts: { tables: s.tables, rows: s.rows }, detail: { digest: seedDigest } };
   });
   if (!seeded) return;
 
-  let landed = 0;
   for (const source of sources) {
     const loaded = await stage(`load ${source.name ?? source.kind}`, async () => {
       const o = await stages.loadSource(projectDir, database, source);
-      landed += o.rowsLanded;
       for (const w of o.warnings) log.detail(`warning: ${w}`);
       const files = `${o.landed} of ${o.files} files new`;
       return {
@@ -177,14 +177,11 @@ async function runStages(ctx: Context): Promise<void> {
   }
 
   const projectDigest = digestOf(projectDir, ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"], JSON.stringify(vars));
-  const seedsChanged = result.stages.find((s) => s.stage === "seed")?.status === "ok";
   const ledger = existsSync(database) ? await ledgerMark(database, catalog) : "no database";
-  let ran = false;
   const runWarehouse = (name: string, enrichmentDependents: boolean, skip: string | null) =>
     stage(name, async () => {
       if (skip) return { status: "skipped", summary: skip };
       const run = await stages.runWarehouse(projectDir, database, vars, { enrichmentDependents });
-      ran = true;
       for (const a of run.actions) log.detail(`${a.status} ${a.name}`, { action: a.name, status: a.status, seconds: a.seconds, rows: a.rowsAffected, error: a.error?.message });
       const failed = run.actions.filter((a) => a.status === "failed");
       const assertionsOnly = failed.every((a) => a.type === "assertion");
@@ -193,24 +190,27 @@ async function runStages(ctx: Context): Promise<void> {
         status: failed.length > 0 ? "failed" : "ok",
         summary: `${count("success")} actions succeeded, ${failed.length} failed, ${count("skipped")} skipped in ${run.seconds.toFixed(1)} s`,
         counts: { actions: run.actions.length, actions_failed: failed.length, assertions_failed: failed.filter((a) => a.type === "assertion").length },
-        detail: { digest: projectDigest, ledger, runId: run.runId, failed: failed.map((a) => a.name) },
+        detail: { digest: projectDigest, ledger, seeds: seedDigest, runId: run.runId, failed: failed.map((a) => a.name) },
         exit: failed.length === 0 ? undefined : assertionsOnly ? EXIT.quality : EXIT.system,
         failures: failed.map((a) => `${a.type === "assertion" ? "assertion failed" : "failed"}: ${a.name} (${a.fileName})${a.error ? `: ${a.error.message}` : ""}`),
       };
     });
-  const previous = done.get("run")?.detail;
-  const nothingNew = landed === 0 && !seedsChanged && previous?.digest === projectDigest && previous?.ledger === ledger;
+  const previous = done("run")?.detail;
+  const nothingNew =
+    !owed("run", (s) => s === "seed" || s.startsWith("load ")) && previous?.digest === projectDigest && previous?.ledger === ledger && previous?.seeds === seedDigest;
   if (!(await runWarehouse("run", false, nothingNew ? "nothing landed and the project is unchanged since the last successful run" : null))) return;
 
   let annotated = 0;
   const enriched = await stage("enrich", async () => {
     if (!config.enrichment.enabled) return { status: "skipped", summary: "enrichment.enabled is false" };
-    if (!ran && done.get("enrich")?.detail.left === 0) return { status: "skipped", summary: "silver is unchanged and nothing was left to annotate" };
+    if (!owed("enrich", (s) => s === "run") && done("enrich")?.detail.left === 0) return { status: "skipped", summary: "silver is unchanged and nothing was left to annotate" };
     const tasks = await stages.enrichMessages(projectDir, database, config.enrichment);
     annotated = tasks.reduce((n, t) => n + t.messagesDone, 0);
     const left = tasks.reduce((n, t) => n + t.messagesLeft, 0);
     const down = tasks.find((t) => t.status === "provider_unavailable" || t.status === "budget_reached");
     return {
+      // Nothing annotated and nothing left is no work: what reads annotations need not run again.
+      status: annotated === 0 && left === 0 ? "skipped" : "ok",
       summary:
         tasks.map((t) => `${t.task} ${t.messagesDone.toLocaleString("en")} new, ${t.messagesReused.toLocaleString("en")} reused`).join("; ") +
         (down ? `; stopped early: ${down.note ?? down.status} (${left} messages wait for the next run)` : ""),
@@ -219,10 +219,11 @@ async function runStages(ctx: Context): Promise<void> {
     };
   });
   if (!enriched) return;
-  if (!(await runWarehouse("run enrichment", true, annotated === 0 ? "enrich annotated nothing new" : null))) return;
+  const afterRun = (s: string) => s === "run" || s === "run enrichment";
+  if (!(await runWarehouse("run enrichment", true, annotated === 0 && !owed("run enrichment", (s) => s === "enrich") ? "enrich annotated nothing new" : null))) return;
 
   const tested = await stage("test", async () => {
-    if (!ran && done.has("test")) return { status: "skipped", summary: "nothing was run" };
+    if (!owed("test", afterRun)) return { status: "skipped", summary: "nothing ran since the tests last passed" };
     const tests = await stages.unitTests(projectDir, database, vars);
     const failed = tests.filter((t) => !t.successful);
     return {
@@ -242,9 +243,9 @@ async function runStages(ctx: Context): Promise<void> {
     if (failed.length > 0) {
       return { status: "failed", summary: `not published: ${failed.map((s) => s.stage).join(" and ")} failed (above); ${target} keeps the previous snapshot` };
     }
-    if (!ran && existsSync(target)) {
+    if (!owed("publish", afterRun) && existsSync(target)) {
       result.published = target;
-      return { status: "skipped", summary: `nothing was run; ${target} is current` };
+      return { status: "skipped", summary: `nothing ran since the last publish; ${target} is current` };
     }
     const m = await stages.publish(projectDir, database, config.publish, vars);
     result.published = m.file;
@@ -254,14 +255,30 @@ async function runStages(ctx: Context): Promise<void> {
 
   const reportFile = config.report ?? join(dirname(database), "report.html");
   await stage("report", async () => {
-    if (!ran && existsSync(reportFile)) {
+    if (!owed("report", (s) => s !== "report") && existsSync(reportFile)) {
       result.report = reportFile;
-      return { status: "skipped", summary: `nothing was run; ${reportFile} is current` };
+      return { status: "skipped", summary: `nothing changed since the last report; ${reportFile} is current` };
     }
     const r = await stages.report(projectDir, database, config.report);
     result.report = r.file;
     return { summary: `${(r.bytes / 1e6).toFixed(1)} MB → ${r.file}` };
   });
+}
+
+/**
+ * Whether a stage has work waiting: it never finished, or a stage it reads from did work (ok or
+ * failed) after it last finished. A pipeline killed between two stages thus resumes at the first
+ * one that did not finish, whatever the later ones did in earlier runs.
+ */
+function isOwed(history: Map<string, StageHistory>, current: StageRecord[], name: string, upstream: (stage: string) => boolean): boolean {
+  const at = (r: StageRecord) => r.endedAt.getTime();
+  const mine = Math.max(history.get(name)?.ok?.endedAt ?? -1, ...current.filter((r) => r.stage === name && r.status === "ok").map(at));
+  if (mine < 0) return true;
+  const worked = [
+    ...[...history].filter(([stage]) => upstream(stage)).map(([, h]) => h.workedAt ?? -1),
+    ...current.filter((r) => upstream(r.stage) && r.status !== "skipped").map(at),
+  ];
+  return worked.some((t) => t > mine);
 }
 
 /**

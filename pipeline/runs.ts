@@ -70,25 +70,39 @@ export async function recordStage(file: string, catalog: string, r: StageRecord)
   }
 }
 
-/** The last row of each stage that did not fail, with its detail: what the previous runs left done. */
-export async function lastDone(file: string, catalog: string): Promise<Map<string, { status: StageStatus; detail: Record<string, unknown> }>> {
-  const done = new Map<string, { status: StageStatus; detail: Record<string, unknown> }>();
+/** Per stage: its last successful row (with the inputs it recorded), and when it last did work, ok or failed. */
+export interface StageHistory {
+  ok?: { endedAt: number; detail: Record<string, unknown> };
+  workedAt?: number;
+}
+
+/**
+ * What earlier runs left done. A stage that was skipped did no work; a failed one did (a failed
+ * run still wrote run history the report shows), but is not done: the next run does it again.
+ */
+export async function stageHistory(file: string, catalog: string): Promise<Map<string, StageHistory>> {
+  const history = new Map<string, StageHistory>();
   const db = await Database.open(file, catalog);
   try {
     await db.withConnection(async (connection) => {
       await ensure(connection, catalog);
       const reader = await connection.runAndReadAll(
-        `select stage, status, detail::varchar as detail from ${table(catalog)}
-         where status = 'ok' qualify row_number() over (partition by stage order by ended_at desc) = 1`,
+        `select stage, status, epoch_ms(ended_at) as ended, detail::varchar as detail from ${table(catalog)}
+         where status in ('ok', 'failed')
+         qualify row_number() over (partition by stage, status = 'ok' order by ended_at desc) = 1`,
       );
       for (const row of reader.getRowObjectsJS()) {
-        done.set(String(row.stage), { status: row.status as StageStatus, detail: JSON.parse(String(row.detail ?? "{}")) });
+        const h = history.get(String(row.stage)) ?? {};
+        const ended = Number(row.ended);
+        if (row.status === "ok") h.ok = { endedAt: ended, detail: JSON.parse(String(row.detail ?? "{}")) };
+        h.workedAt = Math.max(h.workedAt ?? 0, ended);
+        history.set(String(row.stage), h);
       }
     });
   } finally {
     db.close();
   }
-  return done;
+  return history;
 }
 
 export interface Headline {
