@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { UsageError, UserError } from "../runner/errors.ts";
 
 /**
  * `duckform pipeline [project-dir] [--config duckform.yaml]`: the whole job. It sets its own exit
@@ -16,9 +17,16 @@ export function registerPipelineCommand(program: Command): void {
     .addOption(new Option("--log-format <format>", "human lines, or JSON lines on stdout").choices(["human", "json"]).default("human"))
     .action(async (projectDir: string, opts: { config?: string; database?: string; vars?: Record<string, string>; wait: number; logFormat: "human" | "json" }) => {
       // Loaded on use, like every command: the pipeline pulls in every stage's modules.
-      const { runPipeline } = await import("./pipeline.ts");
-      const result = await runPipeline({ projectDir, config: opts.config, database: opts.database, vars: opts.vars, waitSeconds: opts.wait, logFormat: opts.logFormat });
-      process.exitCode = result.exitCode;
+      const { EXIT, runPipeline } = await import("./pipeline.ts");
+      try {
+        const result = await runPipeline({ projectDir, config: opts.config, database: opts.database, vars: opts.vars, waitSeconds: opts.wait, logFormat: opts.logFormat });
+        process.exitCode = result.exitCode;
+      } catch (error) {
+        // A bad flag or config keeps the CLI's exit 2; anything else outside a stage is a system failure, not 1.
+        if (error instanceof UsageError) throw error;
+        console.error(error instanceof UserError ? `duckform: ${error.message}` : error);
+        process.exitCode = EXIT.system;
+      }
     });
 }
 
