@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { hostname } from "node:os";
 
 /** What a lock file holds: who runs the pipeline, since when. */
@@ -71,6 +72,7 @@ export class PipelineLock {
 
   static async open(database: string, options: { waitSeconds?: number; pollMs?: number } = {}): Promise<PipelineLock> {
     const file = lockPath(database);
+    mkdirSync(dirname(file), { recursive: true });
     const waitSeconds = options.waitSeconds ?? 0;
     const deadline = Date.now() + waitSeconds * 1000;
     const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };

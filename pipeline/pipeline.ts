@@ -266,14 +266,16 @@ async function runStages(ctx: Context): Promise<void> {
 }
 
 /**
- * Whether a stage has work waiting: it never finished, or a stage it reads from did work (ok or
- * failed) after it last finished. A pipeline killed between two stages thus resumes at the first
+ * Whether a stage has work waiting: it never finished, it failed since it last finished, or a
+ * stage it reads from did work (ok or failed) after it last finished. A pipeline killed between two stages thus resumes at the first
  * one that did not finish, whatever the later ones did in earlier runs.
  */
 function isOwed(history: Map<string, StageHistory>, current: StageRecord[], name: string, upstream: (stage: string) => boolean): boolean {
   const at = (r: StageRecord) => r.endedAt.getTime();
   const mine = Math.max(history.get(name)?.ok?.endedAt ?? -1, ...current.filter((r) => r.stage === name && r.status === "ok").map(at));
   if (mine < 0) return true;
+  // Failed since it last succeeded: what it left (a failed assertion's history) is not the state its inputs call for.
+  if ((history.get(name)?.workedAt ?? -1) > mine) return true;
   const worked = [
     ...[...history].filter(([stage]) => upstream(stage)).map(([, h]) => h.workedAt ?? -1),
     ...current.filter((r) => upstream(r.stage) && r.status !== "skipped").map(at),

@@ -129,10 +129,19 @@ export async function headline(file: string, catalog: string): Promise<Headline>
       let passed = 0;
       let failed = 0;
       try {
+        // The assertions of the last full run are the project's current ones (a deleted
+        // assertion's old failure must not count); each at its latest outcome, which the run of
+        // what reads enrichment may have updated since.
+        const history = quoteQualified(catalog, META_SCHEMA, "run_history");
         const r = await connection.runAndReadAll(
-          `select status, count(*)::bigint as n from (
-             select status from ${quoteQualified(catalog, META_SCHEMA, "run_history")}
+          `with full_run as (
+             select detail->>'runId' as run_id from ${table(catalog)}
+             where stage = 'run' and status in ('ok', 'failed') order by ended_at desc limit 1
+           )
+           select status, count(*)::bigint as n from (
+             select status from ${history}
              where type = 'assertion' and status in ('success', 'failed')
+               and (not exists (from full_run) or action in (select action from ${history} where run_id = (select run_id from full_run)))
              qualify row_number() over (partition by action order by recorded_at desc) = 1
            ) group by status`,
         );

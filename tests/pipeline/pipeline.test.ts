@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Database } from "../../runner/database.ts";
@@ -70,6 +70,15 @@ describe("duckform pipeline", () => {
     expect(text).toMatch(/^• run: \d+ actions succeeded, 1 failed/m);
     expect(text).toContain("failed: duckform.quality.planted_failure");
     expect(text).toContain(`report: ${join(warehouse, "report.html")}`);
+
+    // Without the planted assertion the next run is whole again: its old failure is not counted.
+    rmSync(join(dir, "definitions", "assertions", "planted_failure.sqlx"));
+    const fourth = await duckform(["pipeline", dir, "--config", config]);
+    expect(fourth.code).toBe(0);
+    expect(fourth.stdout).toMatch(/^publish\s+ok\s+/m);
+    expect(fourth.stdout).toMatch(/assertions \d+ passed, 0 failed/);
+    expect(webhook.posts).toHaveLength(1);
+
     const names = await rows(database, "select display_name from gold.dim_users where display_name is not null limit 50");
     for (const { display_name } of names) expect(text).not.toContain(String(display_name));
   }, 120_000);
