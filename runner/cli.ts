@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { UsageError, UserError } from "./errors.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
+import { registerPipelineCommand } from "../pipeline/command.ts";
 import { targetName } from "./graph.ts";
 
 /** Parses `k=v,k2=v2` the way `dataform --vars` does. */
@@ -193,6 +194,7 @@ function buildProgram(): Command {
 
   registerLoadCommands(program);
   registerEnrichmentCommands(program);
+  registerPipelineCommand(program);
   return program;
 }
 

@@ -1,0 +1,356 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { DEFAULT_CATALOG, databasePath } from "../runner/database.ts";
+import { UsageError, UserError, messageOf } from "../runner/errors.ts";
+import { postAlert } from "./alert.ts";
+import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
+import { digestOf } from "./digest.ts";
+import { LockBusyError, PipelineLock } from "./lock.ts";
+import { logPath, openLog, type LogFormat, type PipelineLog } from "./log.ts";
+import { headline, ledgerMark, recordStage, stageHistory, type StageHistory, type Headline, type StageRecord, type StageStatus } from "./runs.ts";
+import * as stages from "./stages.ts";
+import { projectCatalog, projectVars, validateVars, type VarSource } from "./vars.ts";
+
+/** What the pipeline's exit code tells a scheduler (documented in the README). */
+export const EXIT = { ok: 0, quality: 1, usage: 2, system: 3, busy: 4 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+const VERDICT = ["ok", "data-quality failure: gold not published", "usage or config error", "system failure: a stage could not complete", "another pipeline holds the database"];
+
+export interface PipelineOptions {
+  projectDir: string;
+  /** duckform.yaml; without it, the bundled sample in data/sample. */
+  config?: string;
+  /** Overrides the config's database. */
+  database?: string;
+  /** `--vars`: over the config's and the project's. */
+  vars?: Record<string, string>;
+  waitSeconds?: number;
+  logFormat?: LogFormat;
+}
+
+export interface PipelineResult {
+  exitCode: ExitCode;
+  runId: string;
+  database: string;
+  published: string | null;
+  report: string | null;
+  log: string;
+  headline: Headline | null;
+  stages: StageRecord[];
+}
+
+interface StageWork {
+  status?: StageStatus;
+  summary: string;
+  counts?: Record<string, number>;
+  detail?: Record<string, unknown>;
+  /** The exit code this outcome calls for (a failed assertion: 1; a file that could not land: 3). */
+  exit?: ExitCode;
+  /** Shown in full, one per line. */
+  failures?: string[];
+}
+
+/** Everything before a stage runs that can be wrong with the command line or the config: exit 2, nothing opened. */
+function prepare(options: PipelineOptions): { config: PipelineConfig; vars: Record<string, string>; database: string; catalog: string } {
+  const projectDir = resolve(options.projectDir);
+  const config: PipelineConfig = options.config ? readConfig(options.config) : { ...configSchema.parse({}), file: null };
+  const sources: Record<string, VarSource> = {};
+  for (const [k, v] of Object.entries(projectVars(projectDir))) sources[k] = { value: v, from: "the project's vars" };
+  const text = config.file ? readFileSync(config.file, "utf8") : "";
+  for (const [k, v] of Object.entries(config.vars)) sources[k] = { value: v, from: `${config.file}:${varLine(text, k) ?? "?"}` };
+  for (const [k, v] of Object.entries(options.vars ?? {})) sources[k] = { value: v, from: "--vars" };
+  validateVars(sources);
+  if (config.enrichment.budget !== undefined) {
+    try {
+      stages.parseBudget(String(config.enrichment.budget));
+    } catch (error) {
+      throw new UsageError(`${config.file}: enrichment.budget: ${messageOf(error)}`);
+    }
+  }
+  const catalog = projectCatalog(projectDir) || DEFAULT_CATALOG;
+  const database = databasePath(projectDir, options.database ?? config.database, catalog);
+  return { config, vars: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, v.value])), database, catalog };
+}
+
+/**
+ * `duckform pipeline`: seed → load every source → run → enrich → run what reads enrichment →
+ * unit tests → publish → report, in-process, one pipeline per database at a time. Each stage
+ * that has nothing new since the last run is skipped and says so; each stage's outcome is a row
+ * of duckform_meta.pipeline_runs, which is also what the next run reads to know what is new.
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const projectDir = resolve(options.projectDir);
+  const { config, vars, database, catalog } = prepare(options);
+  const runId = randomUUID();
+  const log = openLog(logPath(database), options.logFormat ?? "human", { runId });
+  const result: PipelineResult = { exitCode: EXIT.ok, runId, database, published: null, report: null, log: logPath(database), headline: null, stages: [] };
+  let lock: PipelineLock;
+  try {
+    lock = await PipelineLock.open(database, { waitSeconds: options.waitSeconds });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) throw error;
+    log.failure(`duckform: ${error.message}`, { holder: error.holder });
+    log.close();
+    return { ...result, exitCode: EXIT.busy };
+  }
+  const release = () => lock.close();
+  const onSignal = (signal: NodeJS.Signals) => {
+    release();
+    log.failure(`duckform: pipeline stopped by ${signal}; the next run resumes from the last finished stage`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    if (lock.tookOverFrom) {
+      log.line(`took over a stale lock of process ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running`);
+    }
+    log.line(`pipeline ${runId} on ${database}${config.file ? ` (config ${config.file})` : " (the bundled sample)"}`);
+    await runStages({ projectDir, config, vars, database, catalog, runId, log, result });
+    try {
+      result.headline = await headline(database, catalog);
+    } catch (error) {
+      log.detail(`no headline: ${messageOf(error)}`);
+    }
+    printEnd(log, result);
+    if (config.alerts && (result.exitCode === EXIT.quality || result.exitCode === EXIT.system)) await alert(config.alerts.webhook, result, log);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    release();
+    log.close();
+  }
+  return result;
+}
+
+interface Context {
+  projectDir: string;
+  config: PipelineConfig;
+  vars: Record<string, string>;
+  database: string;
+  catalog: string;
+  runId: string;
+  log: PipelineLog;
+  result: PipelineResult;
+}
+
+async function runStages(ctx: Context): Promise<void> {
+  const { projectDir, config, vars, database, catalog, log, result } = ctx;
+  const stage = (name: string, work: () => Promise<StageWork>) => runStage(ctx, name, work);
+  const history = existsSync(database) ? await stageHistory(database, catalog) : new Map<string, StageHistory>();
+  const done = (name: string) => history.get(name)?.ok;
+  const owed = (name: string, upstream: (stage: string) => boolean) => isOwed(history, result.stages, name, upstream);
+
+  let sources = config.sources;
+  if (!config.file) {
+    const sample = await stage("sample", async () => {
+      const { dir, generated } = await stages.ensureSample(projectDir);
+      sources = stages.sampleSources(dir);
+      return generated ? { summary: `generated the bundled sample in ${dir}` } : { status: "skipped", summary: `already in ${dir}` };
+    });
+    if (!sample) return;
+  }
+
+  const seedDigest = digestOf(projectDir, ["seeds"]);
+  const seeded = await stage("seed", async () => {
+    if (done("seed")?.detail.digest === seedDigest) return { status: "skipped", summary: "seeds/ unchanged since the last run" };
+    const s = await stages.seed(projectDir, database);
+    return { summary: `${s.tables} tables, ${s.rows.toLocaleString("en")} rows`, counts: { tables: s.tables, rows: s.rows }, detail: { digest: seedDigest } };
+  });
+  if (!seeded) return;
+
+  for (const source of sources) {
+    const loaded = await stage(`load ${source.name ?? source.kind}`, async () => {
+      const o = await stages.loadSource(projectDir, database, source);
+      for (const w of o.warnings) log.detail(`warning: ${w}`);
+      const files = `${o.landed} of ${o.files} files new`;
+      return {
+        status: o.problems.length > 0 ? "failed" : o.landed === 0 ? "skipped" : "ok",
+        summary: o.landed === 0 && o.problems.length === 0 ? `nothing new (${o.files} files already landed)` : `${files}, ${o.rowsLanded.toLocaleString("en")} rows landed, ${o.rowsQuarantined.toLocaleString("en")} quarantined`,
+        counts: { files: o.files, files_landed: o.landed, rows_landed: o.rowsLanded, rows_quarantined: o.rowsQuarantined, files_failed: o.problems.length },
+        exit: o.problems.length > 0 ? EXIT.system : undefined,
+        failures: o.problems.map((p) => `${p}; the other files landed, and the next run retries this one`),
+      };
+    });
+    if (!loaded) return;
+  }
+
+  const projectDigest = digestOf(projectDir, ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"], JSON.stringify(vars));
+  const ledger = existsSync(database) ? await ledgerMark(database, catalog) : "no database";
+  const runWarehouse = (name: string, enrichmentDependents: boolean, skip: string | null) =>
+    stage(name, async () => {
+      if (skip) return { status: "skipped", summary: skip };
+      const run = await stages.runWarehouse(projectDir, database, vars, { enrichmentDependents });
+      for (const a of run.actions) log.detail(`${a.status} ${a.name}`, { action: a.name, status: a.status, seconds: a.seconds, rows: a.rowsAffected, error: a.error?.message });
+      const failed = run.actions.filter((a) => a.status === "failed");
+      const assertionsOnly = failed.every((a) => a.type === "assertion");
+      const count = (s: string) => run.actions.filter((a) => a.status === s).length;
+      return {
+        status: failed.length > 0 ? "failed" : "ok",
+        summary: `${count("success")} actions succeeded, ${failed.length} failed, ${count("skipped")} skipped in ${run.seconds.toFixed(1)} s`,
+        counts: { actions: run.actions.length, actions_failed: failed.length, assertions_failed: failed.filter((a) => a.type === "assertion").length },
+        detail: { digest: projectDigest, ledger, seeds: seedDigest, runId: run.runId, failed: failed.map((a) => a.name) },
+        exit: failed.length === 0 ? undefined : assertionsOnly ? EXIT.quality : EXIT.system,
+        failures: failed.map((a) => `${a.type === "assertion" ? "assertion failed" : "failed"}: ${a.name} (${a.fileName})${a.error ? `: ${a.error.message}` : ""}`),
+      };
+    });
+  const previous = done("run")?.detail;
+  const nothingNew =
+    !owed("run", (s) => s === "seed" || s.startsWith("load ")) && previous?.digest === projectDigest && previous?.ledger === ledger && previous?.seeds === seedDigest;
+  if (!(await runWarehouse("run", false, nothingNew ? "nothing landed and the project is unchanged since the last successful run" : null))) return;
+
+  let annotated = 0;
+  const enriched = await stage("enrich", async () => {
+    if (!config.enrichment.enabled) return { status: "skipped", summary: "enrichment.enabled is false" };
+    if (!owed("enrich", (s) => s === "run") && done("enrich")?.detail.left === 0) return { status: "skipped", summary: "silver is unchanged and nothing was left to annotate" };
+    const tasks = await stages.enrichMessages(projectDir, database, config.enrichment);
+    annotated = tasks.reduce((n, t) => n + t.messagesDone, 0);
+    const left = tasks.reduce((n, t) => n + t.messagesLeft, 0);
+    const down = tasks.find((t) => t.status === "provider_unavailable" || t.status === "budget_reached");
+    return {
+      // Nothing annotated and nothing left is no work: what reads annotations need not run again.
+      status: annotated === 0 && left === 0 ? "skipped" : "ok",
+      summary:
+        tasks.map((t) => `${t.task} ${t.messagesDone.toLocaleString("en")} new, ${t.messagesReused.toLocaleString("en")} reused`).join("; ") +
+        (down ? `; stopped early: ${down.note ?? down.status} (${left} messages wait for the next run)` : ""),
+      counts: { messages_annotated: annotated, messages_left: left, dead_lettered: tasks.reduce((n, t) => n + t.messagesDeadLettered, 0) },
+      detail: { left },
+    };
+  });
+  if (!enriched) return;
+  const afterRun = (s: string) => s === "run" || s === "run enrichment";
+  if (!(await runWarehouse("run enrichment", true, annotated === 0 && !owed("run enrichment", (s) => s === "enrich") ? "enrich annotated nothing new" : null))) return;
+
+  const tested = await stage("test", async () => {
+    if (!owed("test", afterRun)) return { status: "skipped", summary: "nothing ran since the tests last passed" };
+    const tests = await stages.unitTests(projectDir, database, vars);
+    const failed = tests.filter((t) => !t.successful);
+    return {
+      status: failed.length > 0 ? "failed" : "ok",
+      summary: `${tests.length - failed.length} unit tests passed, ${failed.length} failed`,
+      counts: { tests: tests.length, tests_failed: failed.length },
+      detail: { failed: failed.map((t) => t.name) },
+      exit: failed.length > 0 ? EXIT.quality : undefined,
+      failures: failed.map((t) => `unit test failed: ${t.name} (${t.fileName})${t.messages.map((m) => `\n    ${m}`).join("")}`),
+    };
+  });
+  if (!tested) return;
+
+  const target = stages.publishedPath(database, config.publish);
+  const published = await stage("publish", async () => {
+    const failed = result.stages.filter((s) => (s.stage.startsWith("run") || s.stage === "test") && s.status === "failed");
+    if (failed.length > 0) {
+      return { status: "failed", summary: `not published: ${failed.map((s) => s.stage).join(" and ")} failed (above); ${target} keeps the previous snapshot` };
+    }
+    if (!owed("publish", afterRun) && existsSync(target)) {
+      result.published = target;
+      return { status: "skipped", summary: `nothing ran since the last publish; ${target} is current` };
+    }
+    const m = await stages.publish(projectDir, database, config.publish, vars);
+    result.published = m.file;
+    return { summary: `${m.tables.length} tables, ${m.tables.reduce((n, t) => n + t.rows, 0).toLocaleString("en")} rows → ${m.file}`, counts: { tables: m.tables.length } };
+  });
+  if (!published) return;
+
+  const reportFile = config.report ?? join(dirname(database), "report.html");
+  await stage("report", async () => {
+    if (!owed("report", (s) => s !== "report") && existsSync(reportFile)) {
+      result.report = reportFile;
+      return { status: "skipped", summary: `nothing changed since the last report; ${reportFile} is current` };
+    }
+    const r = await stages.report(projectDir, database, config.report);
+    result.report = r.file;
+    return { summary: `${(r.bytes / 1e6).toFixed(1)} MB → ${r.file}` };
+  });
+}
+
+/**
+ * Whether a stage has work waiting: it never finished, it failed since it last finished, or a
+ * stage it reads from did work (ok or failed) after it last finished. A pipeline killed between two stages thus resumes at the first
+ * one that did not finish, whatever the later ones did in earlier runs.
+ */
+function isOwed(history: Map<string, StageHistory>, current: StageRecord[], name: string, upstream: (stage: string) => boolean): boolean {
+  const at = (r: StageRecord) => r.endedAt.getTime();
+  const mine = Math.max(history.get(name)?.ok?.endedAt ?? -1, ...current.filter((r) => r.stage === name && r.status === "ok").map(at));
+  if (mine < 0) return true;
+  // Failed since it last succeeded: what it left (a failed assertion's history) is not the state its inputs call for.
+  if ((history.get(name)?.workedAt ?? -1) > mine) return true;
+  const worked = [
+    ...[...history].filter(([stage]) => upstream(stage)).map(([, h]) => h.workedAt ?? -1),
+    ...current.filter((r) => upstream(r.stage) && r.status !== "skipped").map(at),
+  ];
+  return worked.some((t) => t > mine);
+}
+
+/**
+ * Runs one stage: its line on the terminal, its failures in full, its row in pipeline_runs.
+ * Returns false when the stage threw, and the pipeline stops there: what follows reads its output.
+ */
+async function runStage(ctx: Context, name: string, work: () => Promise<StageWork>): Promise<boolean> {
+  const { log, result } = ctx;
+  const startedAt = new Date();
+  let outcome: StageWork;
+  let error: string | undefined;
+  try {
+    outcome = await work();
+  } catch (thrown) {
+    const usage = thrown instanceof UsageError;
+    error = thrown instanceof UserError ? thrown.message : thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+    outcome = { status: "failed", summary: "could not complete", exit: usage ? EXIT.usage : EXIT.system, failures: [error] };
+  }
+  const record: StageRecord = {
+    runId: ctx.runId,
+    stage: name,
+    status: outcome.status ?? "ok",
+    startedAt,
+    endedAt: new Date(),
+    counts: outcome.counts ?? {},
+    summary: outcome.summary,
+    error: error ?? (outcome.failures?.length ? outcome.failures.join("\n") : undefined),
+    detail: outcome.detail,
+  };
+  result.stages.push(record);
+  if (outcome.exit !== undefined && outcome.exit > result.exitCode) result.exitCode = outcome.exit;
+  const seconds = ((record.endedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1);
+  log.line(`${name.padEnd(16)} ${record.status.padEnd(8)} ${record.summary} (${seconds} s)`, { stage: name, status: record.status, seconds: Number(seconds), counts: record.counts });
+  for (const f of outcome.failures ?? []) log.failure(`  ${f}`, { stage: name });
+  try {
+    await recordStage(ctx.database, ctx.catalog, record);
+  } catch (thrown) {
+    log.failure(`  could not record stage ${name} in duckform_meta.pipeline_runs: ${messageOf(thrown)}`);
+  }
+  return error === undefined;
+}
+
+function printEnd(log: PipelineLog, result: PipelineResult): void {
+  const h = result.headline;
+  const n = (v: number | null | undefined) => (v === null || v === undefined ? "?" : v.toLocaleString("en"));
+  const verdict = VERDICT[result.exitCode];
+  log.line(`\nReport:    ${result.report ?? "(not written)"}`);
+  log.line(`Published: ${result.published ?? "(not published)"}`);
+  log.line(`Warehouse: ${result.database}`);
+  log.line(`Log:       ${result.log}`);
+  if (h) {
+    log.line(
+      `${n(h.messages)} messages, ${n(h.users)} users, ${n(h.events)} events; assertions ${h.assertionsPassed} passed, ${h.assertionsFailed} failed`,
+      { headline: h },
+    );
+  }
+  log.line(`pipeline ${result.exitCode === EXIT.ok ? "succeeded" : "failed"} (exit ${result.exitCode}: ${verdict})`, { exitCode: result.exitCode });
+}
+
+/** Only when a human is needed (exit 1 or 3): one message, names and counts only. */
+async function alert(webhook: string, result: PipelineResult, log: PipelineLog): Promise<void> {
+  const failedStages = result.stages.filter((s) => s.status === "failed");
+  const problem = await postAlert(webhook, {
+    exitCode: result.exitCode,
+    verdict: VERDICT[result.exitCode],
+    database: result.database,
+    report: result.report,
+    stages: failedStages.map((s) => `${s.stage}: ${s.summary}`),
+    failed: failedStages.flatMap((s) => (Array.isArray(s.detail?.failed) ? (s.detail.failed as string[]) : [])),
+  });
+  if (problem) log.failure(`duckform: ${problem}`);
+  else log.detail("alert posted to alerts.webhook");
+}
