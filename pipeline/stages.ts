@@ -22,7 +22,7 @@ import { openProjectDatabase } from "../runner/project.ts";
 import { publishGold, type Manifest } from "../runner/publish.ts";
 import type { RunResults } from "../runner/results.ts";
 import { runProject } from "../runner/run.ts";
-import { runUnitTests, type TestResult } from "../runner/unit_tests.ts";
+import { runUnitTests, type TestResult } from "../runner/unitTests.ts";
 import { writeReport } from "../report/report.ts";
 import type { PipelineConfig, SourceConfig } from "./config.ts";
 

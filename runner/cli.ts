@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError, UserError } from "./errors.ts";
+import { parsePositiveInt } from "./flags.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { registerPipelineCommand } from "../pipeline/command.ts";
@@ -19,12 +20,6 @@ function parseVars(value: string, previous: Record<string, string> = {}): Record
 
 function parseList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
-}
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
-  return n;
 }
 
 function printPublished(manifest: import("./publish.ts").Manifest): void {
@@ -146,7 +141,7 @@ function buildProgram(): Command {
     .option("--database <file>", "DuckDB file for tests that read tables")
     .option("--vars <k=v,...>", "override project vars", parseVars)
     .action(async (projectDir: string, opts) => {
-      const { runUnitTests } = await import("./unit_tests.ts");
+      const { runUnitTests } = await import("./unitTests.ts");
       const results = await runUnitTests(projectDir, { database: opts.database, vars: opts.vars });
       for (const r of results) {
         console.log(`${r.successful ? "Test passed" : "Test failed"}: ${r.name}  ${r.fileName}`);

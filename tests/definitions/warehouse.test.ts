@@ -10,7 +10,7 @@ import { loadTelegram } from "../../loaders/telegram/load.ts";
 import { compileProject } from "../../runner/compile.ts";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";
-import { runUnitTests } from "../../runner/unit_tests.ts";
+import { runUnitTests } from "../../runner/unitTests.ts";
 import { sqlRows } from "../util/project.ts";
 import { selectEveryView } from "../util/readOnly.ts";
 import { tinySample } from "../util/sample.ts";
