@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { UsageError, UserError } from "../runner/errors.ts";
+import { parseVars } from "../runner/flags.ts";
 
 /**
  * `duckform pipeline [project-dir] [--config duckform.yaml]`: the whole job. It sets its own exit
@@ -36,13 +37,3 @@ function parseSeconds(value: string): number {
   return n;
 }
 
-function parseVars(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const vars = { ...previous };
-  for (const pair of value.split(",")) {
-    if (!pair.trim()) continue;
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${pair}"`);
-    vars[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return vars;
-}

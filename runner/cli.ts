@@ -1,22 +1,10 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { UsageError, UserError } from "./errors.ts";
-import { parsePositiveInt } from "./flags.ts";
+import { parsePositiveInt, parseVars } from "./flags.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { registerPipelineCommand } from "../pipeline/command.ts";
 import { targetName } from "./graph.ts";
-
-/** Parses `k=v,k2=v2` the way `dataform --vars` does. */
-function parseVars(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const vars = { ...previous };
-  for (const pair of value.split(",")) {
-    if (!pair.trim()) continue;
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${pair}"`);
-    vars[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return vars;
-}
 
 function parseList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
