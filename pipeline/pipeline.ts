@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { DEFAULT_CATALOG, databasePath } from "../runner/database.ts";
+import { projectDatabase } from "../runner/database.ts";
 import { UsageError, UserError, messageOf } from "../runner/errors.ts";
 import { postAlert } from "./alert.ts";
 import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
@@ -68,8 +68,7 @@ function prepare(options: PipelineOptions): { config: PipelineConfig; vars: Reco
       throw new UsageError(`${config.file}: enrichment.budget: ${messageOf(error)}`);
     }
   }
-  const catalog = projectCatalog(projectDir) || DEFAULT_CATALOG;
-  const database = databasePath(projectDir, options.database ?? config.database, catalog);
+  const { file: database, catalog } = projectDatabase(projectDir, options.database ?? config.database, projectCatalog(projectDir));
   return { config, vars: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, v.value])), database, catalog };
 }
 

@@ -5,20 +5,26 @@ import { UsageError, UserError, messageOf } from "./errors.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 
 /** The catalog name of a project without a defaultDatabase (v3: defaultProject). */
-export const DEFAULT_CATALOG = "duckform";
+const DEFAULT_CATALOG = "duckform";
 
 /**
- * Where a project's database file lives: `--database`, else $DUCKFORM_DATABASE,
- * else `<defaultDatabase>.duckdb` in the project directory. An empty `--database` is what a
- * script passes for an unset variable; writing to the default file instead would be a guess.
+ * The one answer to "which database does this project use": the catalog its compiled SQL names
+ * (`defaultDatabase`, v3 `defaultProject`, else DEFAULT_CATALOG) and the file: `--database`,
+ * else $DUCKFORM_DATABASE, else `<catalog>.duckdb` in the project directory. An empty
+ * `--database` is what a script passes for an unset variable; writing to the default file
+ * instead would be a guess.
  */
-export function databasePath(projectDir: string, explicit?: string, catalog?: string): string {
+export function projectDatabase(
+  projectDir: string,
+  explicit: string | undefined,
+  defaultDatabase: string | undefined,
+): { file: string; catalog: string } {
   if (explicit !== undefined && explicit.trim() === "") {
     throw new UsageError("--database is empty: give a file name (is the variable you passed unset?)");
   }
+  const catalog = defaultDatabase || DEFAULT_CATALOG;
   const chosen = explicit ?? process.env.DUCKFORM_DATABASE;
-  if (chosen) return resolve(chosen);
-  return join(resolve(projectDir), `${catalog || DEFAULT_CATALOG}.duckdb`);
+  return { file: chosen ? resolve(chosen) : join(resolve(projectDir), `${catalog}.duckdb`), catalog };
 }
 
 /**

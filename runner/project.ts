@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
+import { Database, projectDatabase } from "./database.ts";
 import { UserError, messageOf } from "./errors.ts";
 
 /** The few project settings needed before compiling: where the database is and what it is called. */
@@ -37,8 +37,7 @@ function readProjectSettings(projectDir = "."): ProjectSettings {
  */
 export async function openProjectDatabase(options: { project?: string; database?: string; readOnly?: boolean }): Promise<Database> {
   const settings = readProjectSettings(options.project ?? ".");
-  const catalog = settings.defaultDatabase || DEFAULT_CATALOG;
-  const file = databasePath(settings.dir, options.database, catalog);
+  const { file, catalog } = projectDatabase(settings.dir, options.database, settings.defaultDatabase);
   if (options.readOnly && !existsSync(file)) throw new UserError(`database ${file} does not exist; run duckform run first`);
   return Database.open(file, catalog, { readOnly: options.readOnly });
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { dirname, join, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
-import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
+import { Database, projectDatabase } from "./database.ts";
 import { inTransaction } from "./transaction.ts";
 import { UserError, messageOf } from "./errors.ts";
 import { targetName, type CompiledGraph } from "./graph.ts";
@@ -62,8 +62,7 @@ export function manifestPath(published: string): string {
 export async function publishGold(projectDir: string, options: PublishOptions = {}): Promise<Manifest> {
   const graph = compileProject(resolve(projectDir), options);
   assertCompiled(graph);
-  const catalog = graph.projectConfig.defaultDatabase || DEFAULT_CATALOG;
-  const source = databasePath(projectDir, options.database, catalog);
+  const { file: source, catalog } = projectDatabase(projectDir, options.database, graph.projectConfig.defaultDatabase);
   if (!existsSync(source)) throw new UserError(`not published: database ${source} does not exist; run duckform run first`);
   const target = publishedPath(source, options.to);
   if (target === source) throw new UserError(`not published: --to ${target} is the project's database itself`);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
-import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
+import { Database, projectDatabase } from "./database.ts";
 import { Dialect } from "./dialect.ts";
 import { executePlan } from "./execute.ts";
 import type { CompiledGraph } from "./graph.ts";
@@ -44,8 +44,7 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
     );
   }
   const dialect = new Dialect(graph);
-  const catalog = graph.projectConfig.defaultDatabase || DEFAULT_CATALOG;
-  const file = databasePath(projectDir, options.database, catalog);
+  const { file, catalog } = projectDatabase(projectDir, options.database, graph.projectConfig.defaultDatabase);
   const runId = randomUUID();
 
   const dryRunWithoutFile = options.dryRun && !existsSync(file);

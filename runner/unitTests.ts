@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { assertCompiled, compileProject, type CompileOptions } from "./compile.ts";
-import { DEFAULT_CATALOG, Database, databasePath } from "./database.ts";
+import { Database, projectDatabase } from "./database.ts";
 import { Dialect } from "./dialect.ts";
 import { messageOf } from "./errors.ts";
 
@@ -25,8 +25,7 @@ export async function runUnitTests(
   const graph = compileProject(projectDir, options);
   assertCompiled(graph);
   const dialect = new Dialect(graph);
-  const catalog = graph.projectConfig.defaultDatabase || DEFAULT_CATALOG;
-  const file = databasePath(projectDir, options.database, catalog);
+  const { file, catalog } = projectDatabase(projectDir, options.database, graph.projectConfig.defaultDatabase);
   // Tests read only their inlined inputs, but may name other tables: give them the project's
   // database read-only when it exists, else an empty one under the same catalog name.
   const db = await Database.open(existsSync(file) ? file : ":memory:", catalog, { readOnly: existsSync(file) });
