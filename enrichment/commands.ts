@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { parseCount, parsePositiveInt } from "../runner/flags.ts";
 import { parseBudget, type Budget } from "./cost.ts";
 import { createProgressBar } from "./progress.ts";
-import type { ProviderChoice } from "./providers/createProvider.ts";
+import { providerChoice, type ProviderChoice } from "./providers/choice.ts";
 import { describeSummary } from "./summary.ts";
 
 interface ProviderFlags {
@@ -56,7 +56,7 @@ export function registerEnrichmentCommands(program: Command): void {
         result = await enrich({
           projectDir: options.project,
           database: options.database,
-          provider: providerChoice(options),
+          provider: providerOf(options),
           budget: options.budget,
           dryRun: options.dryRun,
           embeddings: options.embeddings,
@@ -98,7 +98,7 @@ export function registerEnrichmentCommands(program: Command): void {
     .option("--json", "print the results as JSON")
     .action(async (query: string, options: ProviderFlags & { project: string; database?: string; limit: number; json?: boolean }) => {
       const { search } = await import("./enrich.ts");
-      const hits = await search({ projectDir: options.project, database: options.database, provider: providerChoice(options), query, limit: options.limit });
+      const hits = await search({ projectDir: options.project, database: options.database, provider: providerOf(options), query, limit: options.limit });
       if (options.json) {
         console.log(JSON.stringify(hits, null, 2));
         return;
@@ -128,16 +128,8 @@ interface EnrichFlags {
   json?: boolean;
 }
 
-function providerChoice(flags: ProviderFlags): ProviderChoice {
-  if (flags.provider === "local") return { name: "local" };
-  return {
-    name: "openai",
-    model: flags.model ?? process.env.OPENAI_MODEL ?? "gpt-4o-mini",
-    embeddingModel: flags.embeddingModel,
-    baseURL: flags.baseUrl,
-    timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000,
-    batchSize: flags.batchSize,
-  };
+function providerOf(flags: ProviderFlags): ProviderChoice {
+  return providerChoice({ ...flags, baseURL: flags.baseUrl, timeoutSeconds: flags.timeout });
 }
 
 function parseBudgetFlag(value: string): Budget {

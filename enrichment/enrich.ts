@@ -8,7 +8,8 @@ import { createCircuit, DEFAULT_CIRCUIT, type CircuitPolicy } from "./circuit.ts
 import { createBudgetGuard, priceOf, type Budget } from "./cost.ts";
 import { embedMessages } from "./embed.ts";
 import { loadLexicon, type Lexicon } from "./lexicon.ts";
-import { createProvider, type ProviderChoice } from "./providers/createProvider.ts";
+import type { ProviderChoice } from "./providers/choice.ts";
+import { createProvider } from "./providers/createProvider.ts";
 import type { Provider } from "./providers/provider.ts";
 import { RateLimiter, type RateLimits } from "./rateLimiter.ts";
 import { createRedactor, type Redactor } from "./redact.ts";

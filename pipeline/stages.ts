@@ -9,6 +9,7 @@ import { enrich } from "../enrichment/enrich.ts";
 import { parseBudget } from "../enrichment/cost.ts";
 export { parseBudget };
 import { createProgressBar } from "../enrichment/progress.ts";
+import { providerChoice } from "../enrichment/providers/choice.ts";
 import type { TaskSummary } from "../enrichment/summary.ts";
 import type { LandResult } from "../loaders/land.ts";
 import { loadNdjson } from "../loaders/ndjson/load.ts";
@@ -147,17 +148,14 @@ export async function enrichMessages(projectDir: string, database: string, confi
     const result = await enrich({
       projectDir,
       database,
-      provider:
-        config.provider === "local"
-          ? { name: "local" }
-          : {
-              name: "openai",
-              model: config.model ?? process.env.OPENAI_MODEL ?? "gpt-4o-mini",
-              embeddingModel: config.embedding_model,
-              baseURL: config.base_url,
-              timeoutMs: limits.timeout_seconds === undefined ? undefined : limits.timeout_seconds * 1000,
-              batchSize: limits.batch_size,
-            },
+      provider: providerChoice({
+        provider: config.provider,
+        model: config.model,
+        embeddingModel: config.embedding_model,
+        baseURL: config.base_url,
+        timeoutSeconds: limits.timeout_seconds,
+        batchSize: limits.batch_size,
+      }),
       budget: config.budget === undefined ? undefined : parseBudget(String(config.budget)),
       embeddings: config.embeddings,
       limit: limits.messages,

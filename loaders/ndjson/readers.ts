@@ -12,7 +12,6 @@ import { lineVerdictSql, payloadSql } from "../verdict.ts";
  * lines with the same SQL and end with the same accounting check.
  */
 
-/** What a reader needs to know about the load. */
 /** One file to load and the name the ledger knows it by. */
 export interface NdjsonFile {
   path: string;
@@ -20,6 +19,7 @@ export interface NdjsonFile {
   bytes: number;
 }
 
+/** What a reader needs to know about the load. */
 export interface ReaderOptions {
   table: string;
   loadId: string;
