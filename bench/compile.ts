@@ -25,16 +25,26 @@ const duckformCli: number[] = [];
 const dataformCli: number[] = [];
 let actions = 0;
 for (let round = 0; round < ROUNDS; round++) {
-  inProcess.push(time(() => {
-    const graph = compileProject(dir);
-    actions = graph.tables.length + graph.assertions.length;
-  }));
-  duckformCli.push(time(() => execFileSync(process.execPath, [join(ROOT, "bin", "duckform.js"), "compile", dir, "--json"], { stdio: "ignore" })));
-  dataformCli.push(time(() => execFileSync(join(ROOT, "node_modules", ".bin", "dataform"), ["compile", dir, "--json"], { stdio: "ignore" })));
+  inProcess.push(
+    time(() => {
+      const graph = compileProject(dir);
+      actions = graph.tables.length + graph.assertions.length;
+    }),
+  );
+  duckformCli.push(
+    time(() => execFileSync(process.execPath, [join(ROOT, "bin", "duckform.js"), "compile", dir, "--json"], { stdio: "ignore" })),
+  );
+  dataformCli.push(
+    time(() => execFileSync(join(ROOT, "node_modules", ".bin", "dataform"), ["compile", dir, "--json"], { stdio: "ignore" })),
+  );
 }
 
 const official = median(dataformCli);
 console.log(`project: ${actions} tables and assertions; median of ${ROUNDS} rounds`);
 console.log(`dataform compile (official CLI):   ${official.toFixed(3)} s`);
-console.log(`duckform compile (CLI process):    ${median(duckformCli).toFixed(3)} s  ratio ${(median(duckformCli) / official).toFixed(3)}x`);
-console.log(`compileProject (in-process):       ${median(inProcess).toFixed(3)} s  ratio ${(median(inProcess) / official).toFixed(3)}x  (target <= 0.25x)`);
+console.log(
+  `duckform compile (CLI process):    ${median(duckformCli).toFixed(3)} s  ratio ${(median(duckformCli) / official).toFixed(3)}x`,
+);
+console.log(
+  `compileProject (in-process):       ${median(inProcess).toFixed(3)} s  ratio ${(median(inProcess) / official).toFixed(3)}x  (target <= 0.25x)`,
+);

@@ -3,7 +3,6 @@ import { once } from "node:events";
 import { EVENT_TYPES } from "../loaders/sample/activity.ts";
 import { createPrng } from "../loaders/sample/prng.ts";
 
-
 const OS = ["ios", "android", "web", "macos", "windows"];
 const COUNTRIES = ["DE", "FR", "GB", "US", "PL", "ES", "IT", "NL", "SE", "UA"];
 
@@ -29,7 +28,11 @@ export async function generateEvents(file: string, lines: number, seed = 42): Pr
       episode_id: `ep_${Math.floor(random() * 300)}`,
       position_seconds: Math.floor(random() * 5400),
       device: { os: pick(OS), app_version: `5.${Math.floor(random() * 9)}.${Math.floor(random() * 20)}`, country: pick(COUNTRIES) },
-      properties: { bitrate_kbps: pick([64, 96, 128, 256]), offline: random() < 0.2, referrer: random() < 0.5 ? null : "https://example.com/share/" + Math.floor(random() * 1e6) },
+      properties: {
+        bitrate_kbps: pick([64, 96, 128, 256]),
+        offline: random() < 0.2,
+        referrer: random() < 0.5 ? null : "https://example.com/share/" + Math.floor(random() * 1e6),
+      },
       title: "Épisode " + Math.floor(random() * 300) + " — the long conversation about data “integrity”",
     };
     batch.push(JSON.stringify(event));

@@ -51,7 +51,9 @@ async function child(kind: string, files: string[], memoryLimit?: string): Promi
           if (memoryLimit) await connection.run(`set memory_limit = ${quoteLiteral(memoryLimit)}`);
           const list = `[${files.map(quoteLiteral).join(", ")}]`;
           // DuckDB's 16 MB default object size would refuse the directory's 24 MB line.
-          await connection.run(`create table events as select json as payload from read_ndjson_objects(${list}, maximum_object_size = ${64 * 2 ** 20})`);
+          await connection.run(
+            `create table events as select json as payload from read_ndjson_objects(${list}, maximum_object_size = ${64 * 2 ** 20})`,
+          );
           rows = Number((await connection.runAndReadAll("select count(*) from events")).getRows()[0][0]);
         } finally {
           connection.closeSync();
@@ -83,7 +85,14 @@ async function child(kind: string, files: string[], memoryLimit?: string): Promi
 }
 
 function runChild(kind: string, files: string[], memoryLimit?: string): Measure {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), "--child", kind, ...(memoryLimit ? ["--memory-limit", memoryLimit] : []), ...files];
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    "--child",
+    kind,
+    ...(memoryLimit ? ["--memory-limit", memoryLimit] : []),
+    ...files,
+  ];
   const out = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 });
   if (out.status !== 0) throw new Error(`${kind} child failed (${out.status}): ${out.stderr}`);
   return JSON.parse(out.stdout.trim().split("\n").pop()!) as Measure;
@@ -122,7 +131,10 @@ async function scenarios(outDir: string, lines: number): Promise<Scenario[]> {
     writeFileSync(join(dir, "wide-5-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
     writeFileSync(join(dir, "zz-done"), "");
   }
-  const dirFiles = readdirSync(dir).filter((f) => f.endsWith(".ndjson")).map((f) => join(dir, f)).sort();
+  const dirFiles = readdirSync(dir)
+    .filter((f) => f.endsWith(".ndjson"))
+    .map((f) => join(dir, f))
+    .sort();
   const mb = (files: string[]) => files.reduce((n, f) => n + statSync(f).size, 0) / 1e6;
   return [
     { name: "events", loaderPaths: [events], peerFiles: [events], lines, mb: mb([events]), failed: 0 },
@@ -151,7 +163,9 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   for (const scenario of await scenarios(outDir, Number(values.lines))) {
     if (values.only && values.only !== scenario.name) continue;
-    console.log(`\n${scenario.name}: ${scenario.lines.toLocaleString("en")} lines, ${scenario.mb.toFixed(0)} MB given to both (seeded; reused when present)`);
+    console.log(
+      `\n${scenario.name}: ${scenario.lines.toLocaleString("en")} lines, ${scenario.mb.toFixed(0)} MB given to both (seeded; reused when present)`,
+    );
     const limits = scenario.name === "directory" ? [undefined, "256MB"] : [undefined];
     const peer: Measure[] = [];
     const loader = new Map<string | undefined, Measure[]>(limits.map((l) => [l, []]));
@@ -180,7 +194,9 @@ async function main(): Promise<void> {
           (scenario.failed ? `; the truncated gzip failed, named, every other file landed` : ""),
       );
     }
-    console.log(`  read_ndjson_objects: median ${peerSeconds.toFixed(2)} s, peak RSS ${Math.max(...peer.map((m) => m.maxRssMb)).toFixed(0)} MB`);
+    console.log(
+      `  read_ndjson_objects: median ${peerSeconds.toFixed(2)} s, peak RSS ${Math.max(...peer.map((m) => m.maxRssMb)).toFixed(0)} MB`,
+    );
   }
 }
 

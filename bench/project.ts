@@ -12,7 +12,10 @@ export function generateProject(dir: string, options: { rows: number; layers: nu
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "definitions"), { recursive: true });
   mkdirSync(join(dir, "includes"), { recursive: true });
-  writeFileSync(join(dir, "dataform.json"), JSON.stringify({ warehouse: "bigquery", defaultDatabase: "bench-db", defaultSchema: "bench", assertionSchema: "bench_assertions" }));
+  writeFileSync(
+    join(dir, "dataform.json"),
+    JSON.stringify({ warehouse: "bigquery", defaultDatabase: "bench-db", defaultSchema: "bench", assertionSchema: "bench_assertions" }),
+  );
   writeFileSync(join(dir, "package.json"), JSON.stringify({ dependencies: { "@dataform/core": "3.0.62" } }));
   const core = dirname(createRequire(import.meta.url).resolve("@dataform/core/package.json"));
   mkdirSync(join(dir, "node_modules", "@dataform"), { recursive: true });
@@ -37,7 +40,7 @@ export function generateProject(dir: string, options: { rows: number; layers: nu
         `config { type: "${incremental ? "incremental" : "table"}", ${incremental ? 'uniqueKey: ["id"], ' : ""}assertions: { uniqueKey: ["id"], rowConditions: ["amount >= 0"] } }\n\n` +
           `select x.id, x.user_id, x.amount + coalesce(y.amount, 0) % ${layer + i + 2} as amount, x.bucket\n` +
           `from \${ref("${a}")} as x\nleft join \${ref("${b}")} as y on y.id = x.id\n` +
-          `${incremental ? '${when(incremental(), `where x.id > (select max(id) from ${self()})`)}' : ""}\n`,
+          `${incremental ? "${when(incremental(), `where x.id > (select max(id) from ${self()})`)}" : ""}\n`,
       );
     }
   }

@@ -58,4 +58,6 @@ console.log(`project: ${plan.actions.length} actions over ${rows} source rows; m
 console.log(`DuckDB, compiled SQL as one script: ${d.toFixed(3)} s  (${directTimes.map((t) => t.toFixed(2)).join(", ")})`);
 console.log(`duckform run --full-refresh:        ${r.toFixed(3)} s  (${duckformTimes.map((t) => t.toFixed(2)).join(", ")})`);
 const best = Math.min(...duckformTimes) / Math.min(...directTimes);
-console.log(`ratio: ${(r / d).toFixed(3)}x of medians, ${best.toFixed(3)}x of best runs  (target <= 1.1x; includes compile, state, transactions, history)`);
+console.log(
+  `ratio: ${(r / d).toFixed(3)}x of medians, ${best.toFixed(3)}x of best runs  (target <= 1.1x; includes compile, state, transactions, history)`,
+);

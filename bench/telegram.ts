@@ -24,11 +24,17 @@ rmSync(join(OUT, "telegram"), { recursive: true, force: true });
 let started = performance.now();
 await generateTelegramExport(EXPORT, { chats, messagesPerChat: perChat, seed: 2024 });
 const { files, bytes } = corpusSize(join(EXPORT, "chats"));
-console.log(`corpus: ${chats} chats, ${files} page files, ${(bytes / 1e6).toFixed(1)} MB (generated in ${seconds(performance.now() - started)})`);
+console.log(
+  `corpus: ${chats} chats, ${files} page files, ${(bytes / 1e6).toFixed(1)} MB (generated in ${seconds(performance.now() - started)})`,
+);
 
 // The machine may be shared: the load average says how far wall times can be trusted, and CPU
 // seconds (all threads, DuckDB's included; the peer's through /proc) are steadier under contention.
-console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${availableParallelism()} cores`);
+console.log(
+  `load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} on ${availableParallelism()} cores`,
+);
 const ours: number[] = [];
 const oursCpu: number[] = [];
 let messages = 0;
@@ -50,7 +56,9 @@ for (let run = 0; run < RUNS; run++) {
   ours.push(performance.now() - started);
   const used = process.cpuUsage(cpu);
   oursCpu.push((used.user + used.system) / 1000);
-  console.log(`duckform run ${run + 1}: ${seconds(ours.at(-1)!)}, ${seconds(oursCpu.at(-1)!)} CPU (${messages} messages landed, ${availableParallelism()} parse threads)`);
+  console.log(
+    `duckform run ${run + 1}: ${seconds(ours.at(-1)!)}, ${seconds(oursCpu.at(-1)!)} CPU (${messages} messages landed, ${availableParallelism()} parse threads)`,
+  );
 }
 
 started = performance.now();
@@ -64,11 +72,17 @@ console.log(`bs4 peer: ${seconds(peerMs)}, ${Number.isNaN(peerCpu) ? "?" : secon
 if (peerMessages !== messages) console.log(`warning: peer counted ${peerMessages} messages, duckform landed ${messages}`);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 console.log(
   `wall: duckform median ${seconds(median(ours))} (parse + land) vs bs4 ${seconds(peerMs)} (parse only): ${(peerMs / median(ours)).toFixed(1)}× faster`,
 );
-console.log(`CPU:  duckform median ${seconds(median(oursCpu))} vs bs4 ${seconds(peerCpu)}: ${(peerCpu / median(oursCpu)).toFixed(1)}× less`);
+console.log(
+  `CPU:  duckform median ${seconds(median(oursCpu))} vs bs4 ${seconds(peerCpu)}: ${(peerCpu / median(oursCpu)).toFixed(1)}× less`,
+);
 
 function corpusSize(dir: string): { files: number; bytes: number } {
   let files = 0;

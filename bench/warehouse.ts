@@ -48,7 +48,9 @@ for (const name of [...files].reverse()) {
   held += statSync(join(eventsDir, name)).size;
   renameSync(join(eventsDir, name), join(extra, name));
 }
-console.log(`generated ${events} events in ${seconds(start).toFixed(1)} s; held back ${readdirSync(extra).length} files (${((100 * held) / total).toFixed(2)} % of bytes)`);
+console.log(
+  `generated ${events} events in ${seconds(start).toFixed(1)} s; held back ${readdirSync(extra).length} files (${((100 * held) / total).toFixed(2)} % of bytes)`,
+);
 
 start = performance.now();
 mkdirSync(OUT, { recursive: true });
@@ -65,7 +67,8 @@ const timed = async (label: string, more: RunOptions) => {
   const t = performance.now();
   const run = await runProject(ROOT, { ...options, ...more });
   const elapsed = seconds(t);
-  if (run.status !== "success") throw new Error(`${label} failed: ${JSON.stringify(run.actions.filter((a) => a.error).map((a) => a.error))}`);
+  if (run.status !== "success")
+    throw new Error(`${label} failed: ${JSON.stringify(run.actions.filter((a) => a.error).map((a) => a.error))}`);
   const slowest = [...run.actions].sort((a, b) => b.seconds - a.seconds).slice(0, 4);
   // Actions overlap (--concurrency), so these sums say where the work is, not the wall time.
   const sum = (f: (a: (typeof run.actions)[number]) => boolean) => run.actions.filter(f).reduce((s, a) => s + a.seconds, 0);
@@ -79,4 +82,6 @@ const timed = async (label: string, more: RunOptions) => {
 const full = await timed("full refresh", { fullRefresh: true });
 await land((db) => loadNdjson(db, [extra], { table: "events" }));
 const incremental = await timed("incremental after +1 %", {});
-console.log(`ratio: ${(incremental.elapsed / full.elapsed).toFixed(3)}x wall (target <= 0.05x); models only ${(incremental.models / full.models).toFixed(3)}x, assertions ${(incremental.assertions / full.assertions).toFixed(3)}x`);
+console.log(
+  `ratio: ${(incremental.elapsed / full.elapsed).toFixed(3)}x wall (target <= 0.05x); models only ${(incremental.models / full.models).toFixed(3)}x, assertions ${(incremental.assertions / full.assertions).toFixed(3)}x`,
+);

@@ -229,7 +229,11 @@ async function send(
     summary.outputTokens += reply.usage.outputTokens;
     summary.costUsd = costOf(summary, options.price);
 
-    const { valid, invalid } = validateReply(reply.body, items.map((i) => i.id), options.categories);
+    const { valid, invalid } = validateReply(
+      reply.body,
+      items.map((i) => i.id),
+      options.categories,
+    );
     const shares = tokenShares(batch, reply.usage);
     const rows: AnnotationRow[] = [];
     const annotated: Work[] = [];
@@ -245,7 +249,8 @@ async function send(
       work.invalidAttempts += 1;
       summary.invalidResponses += 1;
       const reason = invalid.get(id)!;
-      if (work.invalidAttempts >= options.maxInvalidAttempts) failed.push({ work, reason: `${reason} (after ${work.invalidAttempts} answers)` });
+      if (work.invalidAttempts >= options.maxInvalidAttempts)
+        failed.push({ work, reason: `${reason} (after ${work.invalidAttempts} answers)` });
       else again.push(work);
     });
     summary.messagesDone += annotated.reduce((n, w) => n + w.messageKeys.length, 0);
@@ -322,7 +327,12 @@ const ANNOTATION_JSON_TYPE = JSON.stringify([
   },
 ]);
 
-async function writeAnnotations(connection: DuckDBConnection, table: string, options: AnnotateOptions, rows: AnnotationRow[]): Promise<void> {
+async function writeAnnotations(
+  connection: DuckDBConnection,
+  table: string,
+  options: AnnotateOptions,
+  rows: AnnotationRow[],
+): Promise<void> {
   await connection.run(
     `insert into ${table}
      select r.message_key, r.annotation_key, ?, ?, ?, r.category, r.topics, r.entities, r.output,
@@ -332,7 +342,12 @@ async function writeAnnotations(connection: DuckDBConnection, table: string, opt
   );
 }
 
-async function writeDeadLetters(connection: DuckDBConnection, table: string, options: AnnotateOptions, items: { work: Work; reason: string }[]): Promise<void> {
+async function writeDeadLetters(
+  connection: DuckDBConnection,
+  table: string,
+  options: AnnotateOptions,
+  items: { work: Work; reason: string }[],
+): Promise<void> {
   const rows = items.flatMap(({ work, reason }) =>
     work.messageKeys.map((m) => ({ message_key: m, annotation_key: work.annotationKey, reason, attempts: work.requests })),
   );

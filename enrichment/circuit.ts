@@ -71,7 +71,10 @@ export function createCircuit(providerName: string, policy: CircuitPolicy): Circ
     if (clock || !Number.isFinite(policy.deadlineMs)) return;
     // setTimeout fires at once for anything above 2^31 - 1 ms (24.8 days).
     clock = setTimeout(
-      () => trip(`not answering: no request succeeded within the ${seconds(policy.deadlineMs)} deadline (raise --deadline if the model is only slow)`),
+      () =>
+        trip(
+          `not answering: no request succeeded within the ${seconds(policy.deadlineMs)} deadline (raise --deadline if the model is only slow)`,
+        ),
       Math.min(policy.deadlineMs, 2 ** 31 - 1),
     );
     clock.unref();
@@ -115,7 +118,8 @@ export function createCircuit(providerName: string, policy: CircuitPolicy): Circ
       // Refused connections and a reply that is not the API's would meet every later request too.
       if (isUnreachable(error) || error instanceof UnexpectedReply) return trip(`unavailable: ${describeFailure(error)}`);
       failures += 1;
-      if (failures >= policy.failuresBeforeDown) trip(`unavailable: ${failures} batches in a row gave up, the last on ${describeFailure(error)}`);
+      if (failures >= policy.failuresBeforeDown)
+        trip(`unavailable: ${failures} batches in a row gave up, the last on ${describeFailure(error)}`);
     },
     close: stopClock,
   };

@@ -87,7 +87,9 @@ export function registerEnrichmentCommands(program: Command): void {
         }
       }
       if (result.tasks.some((t) => t.messagesDeadLettered > 0)) {
-        console.error("duckform: some messages were dead-lettered (enrichment.annotation_dead_letters has the reasons); the next run tries them again.");
+        console.error(
+          "duckform: some messages were dead-lettered (enrichment.annotation_dead_letters has the reasons); the next run tries them again.",
+        );
       }
     });
 
@@ -98,13 +100,21 @@ export function registerEnrichmentCommands(program: Command): void {
     .option("--json", "print the results as JSON")
     .action(async (query: string, options: ProviderFlags & { project: string; database?: string; limit: number; json?: boolean }) => {
       const { search } = await import("./enrich.ts");
-      const hits = await search({ projectDir: options.project, database: options.database, provider: providerOf(options), query, limit: options.limit });
+      const hits = await search({
+        projectDir: options.project,
+        database: options.database,
+        provider: providerOf(options),
+        query,
+        limit: options.limit,
+      });
       if (options.json) {
         console.log(JSON.stringify(hits, null, 2));
         return;
       }
       for (const h of hits) {
-        console.log(`${h.similarity.toFixed(3)}  ${h.sent_at ?? ""}  ${h.source}/${h.chat_name ?? "?"}  ${h.author_name ?? "?"}: ${h.text.replace(/\s+/g, " ").slice(0, 160)}`);
+        console.log(
+          `${h.similarity.toFixed(3)}  ${h.sent_at ?? ""}  ${h.source}/${h.chat_name ?? "?"}  ${h.author_name ?? "?"}: ${h.text.replace(/\s+/g, " ").slice(0, 160)}`,
+        );
       }
       if (hits.length === 0) console.log("no messages found");
     });

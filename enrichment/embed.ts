@@ -140,12 +140,14 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
             return leave();
           }
           writes = writes.then(() =>
-            connection.run(
-              `insert into ${embeddings}
+            connection
+              .run(
+                `insert into ${embeddings}
                select r.message_key, r.embedding_key, ?, ?, len(r.embedding), r.embedding, ?, now()
                from (select unnest(from_json(?::json, '[{"message_key":"VARCHAR","embedding_key":"VARCHAR","embedding":["FLOAT"]}]'), recursive := true)) as r`,
-              [provider.name, provider.embeddingModel, options.runId, JSON.stringify(rows)],
-            ).then(() => undefined),
+                [provider.name, provider.embeddingModel, options.runId, JSON.stringify(rows)],
+              )
+              .then(() => undefined),
           );
           await writes;
           summary.messagesDone += rows.length;

@@ -62,10 +62,16 @@ export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
     const concurrency = provider.remote ? (options.concurrency ?? 4) : 1;
     const price = priceOf(provider.name, provider.model, { input: options.prices?.input, output: options.prices?.output });
     if (options.budget?.kind === "usd" && !price.known) {
-      throw new UserError(`--budget in dollars needs the price of ${provider.model}: pass --input-price and --output-price (USD per million tokens)`);
+      throw new UserError(
+        `--budget in dollars needs the price of ${provider.model}: pass --input-price and --output-price (USD per million tokens)`,
+      );
     }
     // The local provider is not waited on: a long local run is work, not a provider gone quiet.
-    const circuit = createCircuit(provider.name, { ...DEFAULT_CIRCUIT, ...(provider.remote ? {} : { deadlineMs: Infinity }), ...options.circuit });
+    const circuit = createCircuit(provider.name, {
+      ...DEFAULT_CIRCUIT,
+      ...(provider.remote ? {} : { deadlineMs: Infinity }),
+      ...options.circuit,
+    });
     try {
       const tasks: TaskSummary[] = [];
       const annotated = await annotateMessages(connection, {
@@ -87,7 +93,11 @@ export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
       });
       tasks.push(annotated);
       if (options.embeddings) {
-        const embeddingPrice = priceOf(provider.name, provider.embeddingModel, options.prices?.embeddingInput === undefined ? {} : { input: options.prices.embeddingInput });
+        const embeddingPrice = priceOf(
+          provider.name,
+          provider.embeddingModel,
+          options.prices?.embeddingInput === undefined ? {} : { input: options.prices.embeddingInput },
+        );
         tasks.push(
           await embedMessages(connection, {
             runId,
@@ -114,7 +124,13 @@ export async function enrich(options: EnrichOptions): Promise<EnrichResult> {
 }
 
 /** `duckform search`: the messages nearest to a query, by embedding. */
-export async function search(options: { projectDir: string; database?: string; provider: ProviderChoice; query: string; limit: number }): Promise<SearchHit[]> {
+export async function search(options: {
+  projectDir: string;
+  database?: string;
+  provider: ProviderChoice;
+  query: string;
+  limit: number;
+}): Promise<SearchHit[]> {
   const tables = enrichmentTables(options.projectDir);
   return withEnrichment(options, tables, [tables.embeddings], ({ connection, provider, redact }) =>
     searchMessages(connection, { provider, tables, redact, query: options.query, limit: options.limit }),
@@ -154,5 +170,6 @@ async function requireTable(connection: DuckDBConnection, [schema, name]: [strin
     "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
     [schema, name],
   );
-  if (Number(reader.getRows()[0]?.[0] ?? 0) === 0) throw new UserError(`${schema}.${name} does not exist: build it first with \`duckform run\``);
+  if (Number(reader.getRows()[0]?.[0] ?? 0) === 0)
+    throw new UserError(`${schema}.${name} does not exist: build it first with \`duckform run\``);
 }

@@ -9,7 +9,11 @@ export const HASH_DIMENSIONS = 256;
 export function hashEmbedding(text: string, dimensions = HASH_DIMENSIONS): number[] {
   const vector = new Float64Array(dimensions);
   const counts = new Map<string, number>();
-  const words = text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words =
+    text
+      .normalize("NFKC")
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   for (const word of words) {
     if (STOPWORDS.has(word)) continue;
     counts.set(`w:${word}`, (counts.get(`w:${word}`) ?? 0) + 1);
@@ -41,5 +45,7 @@ function fnv1a(value: string): number {
 }
 
 const STOPWORDS = new Set(
-  "a an and are as at be but by for from has have i if in is it its me my of on or our so that the their this to was we were what when where which who will with you your".split(" "),
+  "a an and are as at be but by for from has have i if in is it its me my of on or our so that the their this to was we were what when where which who will with you your".split(
+    " ",
+  ),
 );

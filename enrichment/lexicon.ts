@@ -87,7 +87,10 @@ export async function loadLexicon(connection: DuckDBConnection, tables: LexiconT
   if (has(tables.users)) {
     const columns = await tableColumns(connection, tables.users);
     const pick = (c: string) => (columns.has(c) ? c : `null as ${c}`);
-    const users = await rows(tables.users, ["user_key", "user_id", "display_name", "email", "telegram_name", "slack_user_id"].map(pick).join(", "));
+    const users = await rows(
+      tables.users,
+      ["user_key", "user_id", "display_name", "email", "telegram_name", "slack_user_id"].map(pick).join(", "),
+    );
     for (const u of users) {
       const display = u.display_name ? String(u.display_name) : null;
       const telegram = u.telegram_name ? String(u.telegram_name) : null;

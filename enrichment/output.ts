@@ -86,13 +86,21 @@ function withoutKeywords(value: unknown, drop: Set<string>): unknown {
   return Object.fromEntries(
     Object.entries(value)
       .filter(([k]) => !drop.has(k))
-      .map(([k, v]) => [k, k === "properties" ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, withoutKeywords(s, drop)])) : withoutKeywords(v, drop)]),
+      .map(([k, v]) => [
+        k,
+        k === "properties"
+          ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, withoutKeywords(s, drop)]))
+          : withoutKeywords(v, drop),
+      ]),
   );
 }
 
 /** A short hash of the output schema, part of every annotation key. */
 export function outputSchemaHash(categories: readonly string[]): string {
-  return createHash("sha256").update(JSON.stringify(responseJsonSchema(categories))).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify(responseJsonSchema(categories)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /**

@@ -22,7 +22,10 @@ export class RateLimiter {
   private readonly tokensPerMs: number;
   private readonly capacity: number;
 
-  constructor(limits: RateLimits, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    limits: RateLimits,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.interval = limits.requestsPerMinute ? 60_000 / limits.requestsPerMinute : 0;
     this.tokensPerMs = limits.tokensPerMinute ? limits.tokensPerMinute / 60_000 : Infinity;
     this.capacity = limits.tokensPerMinute ? limits.tokensPerMinute / 60 : Infinity;

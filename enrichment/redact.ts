@@ -34,7 +34,9 @@ export function createRedactor(known: KnownIdentities): Redactor {
   // A display name's parts ("Rossi" of "Hiro Rossi") are caught only when capitalized, so a
   // surname that is also a word ("Long") does not swallow the word everywhere.
   const parts = distinctLongestFirst(
-    known.names.flatMap((n) => n.trim().split(/\s+/)).filter((p) => p.length >= 3 && /^\p{Lu}/u.test(p) && !names.some((n) => n.toLowerCase() === p.toLowerCase())),
+    known.names
+      .flatMap((n) => n.trim().split(/\s+/))
+      .filter((p) => p.length >= 3 && /^\p{Lu}/u.test(p) && !names.some((n) => n.toLowerCase() === p.toLowerCase())),
   );
   const ids = distinctLongestFirst(known.ids.map((i) => i.trim()).filter((i) => i.length >= 3));
   const nameRe = wordAlternation(names, "giu");

@@ -14,7 +14,10 @@ const RULES: [EntityType, RegExp][] = [
   ["crypto_address", /(?<![\p{L}\p{N}])0x[0-9a-fA-F]{40}(?![\p{L}\p{N}])/gu],
   // Bitcoin: bech32 (bc1…) and legacy base58 (1… or 3…, 26-35 characters, with a digit and both cases).
   ["crypto_address", /(?<![\p{L}\p{N}])bc1[ac-hj-np-z02-9]{11,71}(?![\p{L}\p{N}])/gu],
-  ["crypto_address", /(?<![\p{L}\p{N}])[13](?=[1-9A-HJ-NP-Za-km-z]*[a-km-z])(?=[1-9A-HJ-NP-Za-km-z]*[A-HJ-NP-Z])[1-9A-HJ-NP-Za-km-z]{25,34}(?![\p{L}\p{N}])/gu],
+  [
+    "crypto_address",
+    /(?<![\p{L}\p{N}])[13](?=[1-9A-HJ-NP-Za-km-z]*[a-km-z])(?=[1-9A-HJ-NP-Za-km-z]*[A-HJ-NP-Z])[1-9A-HJ-NP-Za-km-z]{25,34}(?![\p{L}\p{N}])/gu,
+  ],
   ["handle", /(?<![\p{L}\p{N}_])@[\p{L}\p{N}_.]{1,}[\p{L}\p{N}_]/gu],
   ["hashtag", /(?<![\p{L}\p{N}_&#])#[\p{L}_][\p{L}\p{N}_]+/gu],
   ["phone", /(?<![\p{L}\p{N}_+])(?:\+|00)?\d(?:[ ().-]{0,2}\d){7,14}(?![\p{L}\p{N}_])/gu],

@@ -46,7 +46,14 @@ export interface Progress {
   elapsedMs: number;
 }
 
-export function emptySummary(runId: string, task: TaskSummary["task"], provider: Provider, price: Price, promptVersion: string | null, dryRun = false): TaskSummary {
+export function emptySummary(
+  runId: string,
+  task: TaskSummary["task"],
+  provider: Provider,
+  price: Price,
+  promptVersion: string | null,
+  dryRun = false,
+): TaskSummary {
   return {
     runId,
     task,

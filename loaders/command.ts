@@ -43,7 +43,8 @@ export async function runLoadCommand<R extends LandResult>(
     const { results, summary } = await load(db, bar.enabled ? (progress) => bar.update(progress) : undefined);
     bar.stop();
     for (const result of results) {
-      if (result.status === "refused") console.error(`duckform: refused ${(report.refusedName ?? ((r) => r.path))(result)}: ${result.error}`);
+      if (result.status === "refused")
+        console.error(`duckform: refused ${(report.refusedName ?? ((r) => r.path))(result)}: ${result.error}`);
       if (result.status === "failed") console.error(`duckform: failed ${result.error}; a rerun retries it`);
       const warning = report.warning?.(result);
       if (warning) console.error(`duckform: warning: ${warning}`);

@@ -65,9 +65,7 @@ export async function landDocuments(
   const loadId = options.loadId ?? newLoadId();
   return db.withConnection(async (connection) => {
     await ensureLandingTables(connection, table);
-    return inTransaction(connection, () =>
-      landInTransaction(connection, table, target, docs, loadId, options.replace ?? false),
-    );
+    return inTransaction(connection, () => landInTransaction(connection, table, target, docs, loadId, options.replace ?? false));
   });
 }
 
@@ -120,9 +118,7 @@ async function landInTransaction(
     if (result.status === "landed" || result.status === "replaced") {
       const count = counts.get(doc.fileName) ?? { landed: 0, quarantined: 0 };
       if (count.landed + count.quarantined !== doc.records.length) {
-        throw new Error(
-          `landing ${doc.fileName} moved ${count.landed} + ${count.quarantined} rows for ${doc.records.length} records`,
-        );
+        throw new Error(`landing ${doc.fileName} moved ${count.landed} + ${count.quarantined} rows for ${doc.records.length} records`);
       }
       result.rowsLanded = count.landed;
       result.rowsQuarantined = count.quarantined;

@@ -19,10 +19,7 @@ export type LedgerStatus = "landed" | "skipped" | "replaced" | "refused" | "fail
 
 /** What the ledger says to do with one incoming file. */
 export type LedgerDecision =
-  | { status: "landed" }
-  | { status: "replaced"; previousSha256: string }
-  | { status: "skipped" }
-  | { status: "refused"; error: string };
+  { status: "landed" } | { status: "replaced"; previousSha256: string } | { status: "skipped" } | { status: "refused"; error: string };
 
 /** A fresh id for one `load` invocation, shared by every row it writes. */
 export function newLoadId(): string {
@@ -138,9 +135,7 @@ export async function applyDecision(
 export async function deleteFileRows(connection: DuckDBConnection, table: string, fileName: string): Promise<void> {
   const file = quoteLiteral(fileName);
   await connection.run(`delete from ${rawTable(table)} where _file = ${file}`);
-  await connection.run(
-    `delete from ${quoteIdent(RAW_SCHEMA)}.quarantine where source_table = ${quoteLiteral(table)} and _file = ${file}`,
-  );
+  await connection.run(`delete from ${quoteIdent(RAW_SCHEMA)}.quarantine where source_table = ${quoteLiteral(table)} and _file = ${file}`);
 }
 
 /** One row of the ledger, as the loaders report it. */

@@ -17,7 +17,9 @@ export function alertText(alert: Alert): string {
     `duckform pipeline failed on ${hostname()} (exit ${alert.exitCode}: ${alert.verdict})`,
     `database: ${alert.database}`,
     ...alert.stages.map((s) => `• ${s}`),
-    ...(alert.failed.length > 0 ? [`failed: ${alert.failed.slice(0, 20).join(", ")}${alert.failed.length > 20 ? `, and ${alert.failed.length - 20} more` : ""}`] : []),
+    ...(alert.failed.length > 0
+      ? [`failed: ${alert.failed.slice(0, 20).join(", ")}${alert.failed.length > 20 ? `, and ${alert.failed.length - 20} more` : ""}`]
+      : []),
     `report: ${alert.report ?? "(not written)"}`,
   ];
   return lines.join("\n");
@@ -28,7 +30,11 @@ export function alertText(alert: Alert): string {
  * connection, a timeout or a 5xx with backoff. Never throws: an alert that cannot be sent is
  * returned as its reason, for the log, and does not change the pipeline's exit code.
  */
-export async function postAlert(url: string, alert: Alert, options: { attempts?: number; timeoutMs?: number; backoffMs?: number } = {}): Promise<string | null> {
+export async function postAlert(
+  url: string,
+  alert: Alert,
+  options: { attempts?: number; timeoutMs?: number; backoffMs?: number } = {},
+): Promise<string | null> {
   const attempts = options.attempts ?? 3;
   let reason = "";
   for (let attempt = 1; attempt <= attempts; attempt++) {

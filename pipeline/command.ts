@@ -16,19 +16,31 @@ export function registerPipelineCommand(program: Command): void {
     .option("--vars <k=v,...>", "override project vars", parseVars)
     .option("--wait <seconds>", "when another pipeline holds the database, wait this long for it (default 0)", parseSeconds, 0)
     .addOption(new Option("--log-format <format>", "human lines, or JSON lines on stdout").choices(["human", "json"]).default("human"))
-    .action(async (projectDir: string, opts: { config?: string; database?: string; vars?: Record<string, string>; wait: number; logFormat: "human" | "json" }) => {
-      // Loaded on use, like every command: the pipeline pulls in every stage's modules.
-      const { EXIT, runPipeline } = await import("./pipeline.ts");
-      try {
-        const result = await runPipeline({ projectDir, config: opts.config, database: opts.database, vars: opts.vars, waitSeconds: opts.wait, logFormat: opts.logFormat });
-        process.exitCode = result.exitCode;
-      } catch (error) {
-        // A bad flag or config keeps the CLI's exit 2; anything else outside a stage is a system failure, not 1.
-        if (error instanceof UsageError) throw error;
-        console.error(error instanceof UserError ? `duckform: ${error.message}` : error);
-        process.exitCode = EXIT.system;
-      }
-    });
+    .action(
+      async (
+        projectDir: string,
+        opts: { config?: string; database?: string; vars?: Record<string, string>; wait: number; logFormat: "human" | "json" },
+      ) => {
+        // Loaded on use, like every command: the pipeline pulls in every stage's modules.
+        const [{ runPipeline }, { EXIT }] = await Promise.all([import("./pipeline.ts"), import("./outcome.ts")]);
+        try {
+          const result = await runPipeline({
+            projectDir,
+            config: opts.config,
+            database: opts.database,
+            vars: opts.vars,
+            waitSeconds: opts.wait,
+            logFormat: opts.logFormat,
+          });
+          process.exitCode = result.exitCode;
+        } catch (error) {
+          // A bad flag or config keeps the CLI's exit 2; anything else outside a stage is a system failure, not 1.
+          if (error instanceof UsageError) throw error;
+          console.error(error instanceof UserError ? `duckform: ${error.message}` : error);
+          process.exitCode = EXIT.system;
+        }
+      },
+    );
 }
 
 function parseSeconds(value: string): number {
@@ -36,4 +48,3 @@ function parseSeconds(value: string): number {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected seconds ≥ 0, got "${value}"`);
   return n;
 }
-

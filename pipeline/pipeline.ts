@@ -3,19 +3,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { projectDatabase } from "../runner/database.ts";
 import { UsageError, UserError, messageOf } from "../runner/errors.ts";
-import { postAlert } from "./alert.ts";
 import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
 import { digestOf } from "./digest.ts";
 import { LockBusyError, PipelineLock } from "./lock.ts";
 import { logPath, openLog, type LogFormat, type PipelineLog } from "./log.ts";
-import { headline, ledgerMark, recordStage, stageHistory, type StageHistory, type Headline, type StageRecord, type StageStatus } from "./runs.ts";
+import { headline, ledgerMark, recordStage, stageHistory, type StageHistory, type StageRecord, type StageStatus } from "./runs.ts";
+import { EXIT, alert, printEnd, type ExitCode, type PipelineResult } from "./outcome.ts";
 import * as stages from "./stages.ts";
 import { projectCatalog, projectVars, validateVars, type VarSource } from "./vars.ts";
-
-/** What the pipeline's exit code tells a scheduler (documented in the README). */
-export const EXIT = { ok: 0, quality: 1, usage: 2, system: 3, busy: 4 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-const VERDICT = ["ok", "data-quality failure: gold not published", "usage or config error", "system failure: a stage could not complete", "another pipeline holds the database"];
 
 export interface PipelineOptions {
   projectDir: string;
@@ -27,17 +22,6 @@ export interface PipelineOptions {
   vars?: Record<string, string>;
   waitSeconds?: number;
   logFormat?: LogFormat;
-}
-
-export interface PipelineResult {
-  exitCode: ExitCode;
-  runId: string;
-  database: string;
-  published: string | null;
-  report: string | null;
-  log: string;
-  headline: Headline | null;
-  stages: StageRecord[];
 }
 
 interface StageWork {
@@ -83,7 +67,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const { config, vars, database, catalog } = prepare(options);
   const runId = randomUUID();
   const log = openLog(logPath(database), options.logFormat ?? "human", { runId });
-  const result: PipelineResult = { exitCode: EXIT.ok, runId, database, published: null, report: null, log: logPath(database), headline: null, stages: [] };
+  const result: PipelineResult = {
+    exitCode: EXIT.ok,
+    runId,
+    database,
+    published: null,
+    report: null,
+    log: logPath(database),
+    headline: null,
+    stages: [],
+  };
   let lock: PipelineLock;
   try {
     lock = await PipelineLock.open(database, { waitSeconds: options.waitSeconds });
@@ -103,7 +96,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   process.once("SIGTERM", onSignal);
   try {
     if (lock.tookOverFrom) {
-      log.line(`took over a stale lock of process ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running`);
+      log.line(
+        `took over a stale lock of process ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running`,
+      );
     }
     log.line(`pipeline ${runId} on ${database}${config.file ? ` (config ${config.file})` : " (the bundled sample)"}`);
     await runStages({ projectDir, config, vars, database, catalog, runId, log, result });
@@ -113,7 +108,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       log.detail(`no headline: ${messageOf(error)}`);
     }
     printEnd(log, result);
-    if (config.alerts && (result.exitCode === EXIT.quality || result.exitCode === EXIT.system)) await alert(config.alerts.webhook, result, log);
+    if (config.alerts && (result.exitCode === EXIT.quality || result.exitCode === EXIT.system))
+      await alert(config.alerts.webhook, result, log);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -155,7 +151,11 @@ async function runStages(ctx: Context): Promise<void> {
   const seeded = await stage("seed", async () => {
     if (done("seed")?.detail.digest === seedDigest) return { status: "skipped", summary: "seeds/ unchanged since the last run" };
     const s = await stages.seed(projectDir, database);
-    return { summary: `${s.tables} tables, ${s.rows.toLocaleString("en")} rows`, counts: { tables: s.tables, rows: s.rows }, detail: { digest: seedDigest } };
+    return {
+      summary: `${s.tables} tables, ${s.rows.toLocaleString("en")} rows`,
+      counts: { tables: s.tables, rows: s.rows },
+      detail: { digest: seedDigest },
+    };
   });
   if (!seeded) return;
 
@@ -166,8 +166,17 @@ async function runStages(ctx: Context): Promise<void> {
       const files = `${o.landed} of ${o.files} files new`;
       return {
         status: o.problems.length > 0 ? "failed" : o.landed === 0 ? "skipped" : "ok",
-        summary: o.landed === 0 && o.problems.length === 0 ? `nothing new (${o.files} files already landed)` : `${files}, ${o.rowsLanded.toLocaleString("en")} rows landed, ${o.rowsQuarantined.toLocaleString("en")} quarantined`,
-        counts: { files: o.files, files_landed: o.landed, rows_landed: o.rowsLanded, rows_quarantined: o.rowsQuarantined, files_failed: o.problems.length },
+        summary:
+          o.landed === 0 && o.problems.length === 0
+            ? `nothing new (${o.files} files already landed)`
+            : `${files}, ${o.rowsLanded.toLocaleString("en")} rows landed, ${o.rowsQuarantined.toLocaleString("en")} quarantined`,
+        counts: {
+          files: o.files,
+          files_landed: o.landed,
+          rows_landed: o.rowsLanded,
+          rows_quarantined: o.rowsQuarantined,
+          files_failed: o.problems.length,
+        },
         exit: o.problems.length > 0 ? EXIT.system : undefined,
         failures: o.problems.map((p) => `${p}; the other files landed, and the next run retries this one`),
       };
@@ -175,34 +184,57 @@ async function runStages(ctx: Context): Promise<void> {
     if (!loaded) return;
   }
 
-  const projectDigest = digestOf(projectDir, ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"], JSON.stringify(vars));
+  const projectDigest = digestOf(
+    projectDir,
+    ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"],
+    JSON.stringify(vars),
+  );
   const ledger = existsSync(database) ? await ledgerMark(database, catalog) : "no database";
   const runWarehouse = (name: string, enrichmentDependents: boolean, skip: string | null) =>
     stage(name, async () => {
       if (skip) return { status: "skipped", summary: skip };
       const run = await stages.runWarehouse(projectDir, database, vars, { enrichmentDependents });
-      for (const a of run.actions) log.detail(`${a.status} ${a.name}`, { action: a.name, status: a.status, seconds: a.seconds, rows: a.rowsAffected, error: a.error?.message });
+      for (const a of run.actions)
+        log.detail(`${a.status} ${a.name}`, {
+          action: a.name,
+          status: a.status,
+          seconds: a.seconds,
+          rows: a.rowsAffected,
+          error: a.error?.message,
+        });
       const failed = run.actions.filter((a) => a.status === "failed");
       const assertionsOnly = failed.every((a) => a.type === "assertion");
       const count = (s: string) => run.actions.filter((a) => a.status === s).length;
       return {
         status: failed.length > 0 ? "failed" : "ok",
         summary: `${count("success")} actions succeeded, ${failed.length} failed, ${count("skipped")} skipped in ${run.seconds.toFixed(1)} s`,
-        counts: { actions: run.actions.length, actions_failed: failed.length, assertions_failed: failed.filter((a) => a.type === "assertion").length },
+        counts: {
+          actions: run.actions.length,
+          actions_failed: failed.length,
+          assertions_failed: failed.filter((a) => a.type === "assertion").length,
+        },
         detail: { digest: projectDigest, ledger, seeds: seedDigest, runId: run.runId, failed: failed.map((a) => a.name) },
         exit: failed.length === 0 ? undefined : assertionsOnly ? EXIT.quality : EXIT.system,
-        failures: failed.map((a) => `${a.type === "assertion" ? "assertion failed" : "failed"}: ${a.name} (${a.fileName})${a.error ? `: ${a.error.message}` : ""}`),
+        failures: failed.map(
+          (a) =>
+            `${a.type === "assertion" ? "assertion failed" : "failed"}: ${a.name} (${a.fileName})${a.error ? `: ${a.error.message}` : ""}`,
+        ),
       };
     });
   const previous = done("run")?.detail;
   const nothingNew =
-    !owed("run", (s) => s === "seed" || s.startsWith("load ")) && previous?.digest === projectDigest && previous?.ledger === ledger && previous?.seeds === seedDigest;
-  if (!(await runWarehouse("run", false, nothingNew ? "nothing landed and the project is unchanged since the last successful run" : null))) return;
+    !owed("run", (s) => s === "seed" || s.startsWith("load ")) &&
+    previous?.digest === projectDigest &&
+    previous?.ledger === ledger &&
+    previous?.seeds === seedDigest;
+  if (!(await runWarehouse("run", false, nothingNew ? "nothing landed and the project is unchanged since the last successful run" : null)))
+    return;
 
   let annotated = 0;
   const enriched = await stage("enrich", async () => {
     if (!config.enrichment.enabled) return { status: "skipped", summary: "enrichment.enabled is false" };
-    if (!owed("enrich", (s) => s === "run") && done("enrich")?.detail.left === 0) return { status: "skipped", summary: "silver is unchanged and nothing was left to annotate" };
+    if (!owed("enrich", (s) => s === "run") && done("enrich")?.detail.left === 0)
+      return { status: "skipped", summary: "silver is unchanged and nothing was left to annotate" };
     const tasks = await stages.enrichMessages(projectDir, database, config.enrichment);
     annotated = tasks.reduce((n, t) => n + t.messagesDone, 0);
     const left = tasks.reduce((n, t) => n + t.messagesLeft, 0);
@@ -211,15 +243,23 @@ async function runStages(ctx: Context): Promise<void> {
       // Nothing annotated and nothing left is no work: what reads annotations need not run again.
       status: annotated === 0 && left === 0 ? "skipped" : "ok",
       summary:
-        tasks.map((t) => `${t.task} ${t.messagesDone.toLocaleString("en")} new, ${t.messagesReused.toLocaleString("en")} reused`).join("; ") +
-        (down ? `; stopped early: ${down.note ?? down.status} (${left} messages wait for the next run)` : ""),
+        tasks
+          .map((t) => `${t.task} ${t.messagesDone.toLocaleString("en")} new, ${t.messagesReused.toLocaleString("en")} reused`)
+          .join("; ") + (down ? `; stopped early: ${down.note ?? down.status} (${left} messages wait for the next run)` : ""),
       counts: { messages_annotated: annotated, messages_left: left, dead_lettered: tasks.reduce((n, t) => n + t.messagesDeadLettered, 0) },
       detail: { left },
     };
   });
   if (!enriched) return;
   const afterRun = (s: string) => s === "run" || s === "run enrichment";
-  if (!(await runWarehouse("run enrichment", true, annotated === 0 && !owed("run enrichment", (s) => s === "enrich") ? "enrich annotated nothing new" : null))) return;
+  if (
+    !(await runWarehouse(
+      "run enrichment",
+      true,
+      annotated === 0 && !owed("run enrichment", (s) => s === "enrich") ? "enrich annotated nothing new" : null,
+    ))
+  )
+    return;
 
   const tested = await stage("test", async () => {
     if (!owed("test", afterRun)) return { status: "skipped", summary: "nothing ran since the tests last passed" };
@@ -240,7 +280,10 @@ async function runStages(ctx: Context): Promise<void> {
   const published = await stage("publish", async () => {
     const failed = result.stages.filter((s) => (s.stage.startsWith("run") || s.stage === "test") && s.status === "failed");
     if (failed.length > 0) {
-      return { status: "failed", summary: `not published: ${failed.map((s) => s.stage).join(" and ")} failed (above); ${target} keeps the previous snapshot` };
+      return {
+        status: "failed",
+        summary: `not published: ${failed.map((s) => s.stage).join(" and ")} failed (above); ${target} keeps the previous snapshot`,
+      };
     }
     if (!owed("publish", afterRun) && existsSync(target)) {
       result.published = target;
@@ -248,7 +291,10 @@ async function runStages(ctx: Context): Promise<void> {
     }
     const m = await stages.publish(projectDir, database, config.publish, vars);
     result.published = m.file;
-    return { summary: `${m.tables.length} tables, ${m.tables.reduce((n, t) => n + t.rows, 0).toLocaleString("en")} rows → ${m.file}`, counts: { tables: m.tables.length } };
+    return {
+      summary: `${m.tables.length} tables, ${m.tables.reduce((n, t) => n + t.rows, 0).toLocaleString("en")} rows → ${m.file}`,
+      counts: { tables: m.tables.length },
+    };
   });
   if (!published) return;
 
@@ -312,7 +358,12 @@ async function runStage(ctx: Context, name: string, work: () => Promise<StageWor
   result.stages.push(record);
   if (outcome.exit !== undefined && outcome.exit > result.exitCode) result.exitCode = outcome.exit;
   const seconds = ((record.endedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1);
-  log.line(`${name.padEnd(16)} ${record.status.padEnd(8)} ${record.summary} (${seconds} s)`, { stage: name, status: record.status, seconds: Number(seconds), counts: record.counts });
+  log.line(`${name.padEnd(16)} ${record.status.padEnd(8)} ${record.summary} (${seconds} s)`, {
+    stage: name,
+    status: record.status,
+    seconds: Number(seconds),
+    counts: record.counts,
+  });
   for (const f of outcome.failures ?? []) log.failure(`  ${f}`, { stage: name });
   try {
     await recordStage(ctx.database, ctx.catalog, record);
@@ -320,36 +371,4 @@ async function runStage(ctx: Context, name: string, work: () => Promise<StageWor
     log.failure(`  could not record stage ${name} in duckform_meta.pipeline_runs: ${messageOf(thrown)}`);
   }
   return error === undefined;
-}
-
-function printEnd(log: PipelineLog, result: PipelineResult): void {
-  const h = result.headline;
-  const n = (v: number | null | undefined) => (v === null || v === undefined ? "?" : v.toLocaleString("en"));
-  const verdict = VERDICT[result.exitCode];
-  log.line(`\nReport:    ${result.report ?? "(not written)"}`);
-  log.line(`Published: ${result.published ?? "(not published)"}`);
-  log.line(`Warehouse: ${result.database}`);
-  log.line(`Log:       ${result.log}`);
-  if (h) {
-    log.line(
-      `${n(h.messages)} messages, ${n(h.users)} users, ${n(h.events)} events; assertions ${h.assertionsPassed} passed, ${h.assertionsFailed} failed`,
-      { headline: h },
-    );
-  }
-  log.line(`pipeline ${result.exitCode === EXIT.ok ? "succeeded" : "failed"} (exit ${result.exitCode}: ${verdict})`, { exitCode: result.exitCode });
-}
-
-/** Only when a human is needed (exit 1 or 3): one message, names and counts only. */
-async function alert(webhook: string, result: PipelineResult, log: PipelineLog): Promise<void> {
-  const failedStages = result.stages.filter((s) => s.status === "failed");
-  const problem = await postAlert(webhook, {
-    exitCode: result.exitCode,
-    verdict: VERDICT[result.exitCode],
-    database: result.database,
-    report: result.report,
-    stages: failedStages.map((s) => `${s.stage}: ${s.summary}`),
-    failed: failedStages.flatMap((s) => (Array.isArray(s.detail?.failed) ? (s.detail.failed as string[]) : [])),
-  });
-  if (problem) log.failure(`duckform: ${problem}`);
-  else log.detail("alert posted to alerts.webhook");
 }

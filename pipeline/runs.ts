@@ -48,22 +48,25 @@ export async function recordStage(file: string, catalog: string, r: StageRecord)
     await db.withConnection(async (connection) => {
       await ensure(connection, catalog);
       const n = (k: string) => r.counts[k] ?? null;
-      await connection.run(`insert into ${table(catalog)} values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8, $9, $10, $11::json, $12, $13, $14::json)`, [
-        r.runId,
-        r.stage,
-        r.status,
-        r.startedAt.toISOString(),
-        r.endedAt.toISOString(),
-        (r.endedAt.getTime() - r.startedAt.getTime()) / 1000,
-        n("rows_landed"),
-        n("rows_quarantined"),
-        n("files_failed"),
-        n("actions_failed"),
-        JSON.stringify(r.counts),
-        r.summary,
-        r.error ?? null,
-        JSON.stringify(r.detail ?? {}),
-      ]);
+      await connection.run(
+        `insert into ${table(catalog)} values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8, $9, $10, $11::json, $12, $13, $14::json)`,
+        [
+          r.runId,
+          r.stage,
+          r.status,
+          r.startedAt.toISOString(),
+          r.endedAt.toISOString(),
+          (r.endedAt.getTime() - r.startedAt.getTime()) / 1000,
+          n("rows_landed"),
+          n("rows_quarantined"),
+          n("files_failed"),
+          n("actions_failed"),
+          JSON.stringify(r.counts),
+          r.summary,
+          r.error ?? null,
+          JSON.stringify(r.detail ?? {}),
+        ],
+      );
     });
   } finally {
     db.close();
@@ -152,7 +155,13 @@ export async function headline(file: string, catalog: string): Promise<Headline>
       } catch {
         // no run yet
       }
-      return { messages: await count("fct_messages"), users: await count("dim_users"), events: await count("fct_user_interactions"), assertionsPassed: passed, assertionsFailed: failed };
+      return {
+        messages: await count("fct_messages"),
+        users: await count("dim_users"),
+        events: await count("fct_user_interactions"),
+        assertionsPassed: passed,
+        assertionsFailed: failed,
+      };
     });
   } finally {
     db.close();

@@ -103,7 +103,11 @@ export async function loadSource(projectDir: string, database: string, source: S
     } else {
       for (const path of paths) {
         results.push(
-          ...(await loadSlack(db, path, { allowPartial: source.allow_partial, onProgress: (s) => progress.update(s), onWarning: (m) => warnings.push(m) })),
+          ...(await loadSlack(db, path, {
+            allowPartial: source.allow_partial,
+            onProgress: (s) => progress.update(s),
+            onWarning: (m) => warnings.push(m),
+          })),
         );
       }
     }
@@ -128,7 +132,12 @@ export interface RunSelection {
   enrichmentDependents?: boolean;
 }
 
-export function runWarehouse(projectDir: string, database: string, vars: Record<string, string>, selection: RunSelection = {}): Promise<RunResults> {
+export function runWarehouse(
+  projectDir: string,
+  database: string,
+  vars: Record<string, string>,
+  selection: RunSelection = {},
+): Promise<RunResults> {
   return runProject(projectDir, {
     database,
     vars,

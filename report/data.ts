@@ -20,7 +20,10 @@ export interface ReportData {
   lastRun: { runId: string; actions: Row[] } | null;
   assertions: AssertionReport[];
   actions: ActionNode[];
-  reconciliation: { source: string; layers: { layer: string; tables: { name: string; rows: number | null; valid?: number; invalid?: number }[] }[] }[];
+  reconciliation: {
+    source: string;
+    layers: { layer: string; tables: { name: string; rows: number | null; valid?: number; invalid?: number }[] }[];
+  }[];
   layerRows: { layer: string; rows: number }[];
   quarantine: { total: number; byReason: Row[]; byFile: Row[] };
   ledger: { byStatus: Row[]; files: Row[] };
@@ -66,11 +69,11 @@ async function query(connection: DuckDBConnection, sql: string, params: (string 
 
 /** Whether `schema.table` exists in the database's own catalog. */
 async function exists(connection: DuckDBConnection, catalog: string, schema: string, table: string): Promise<boolean> {
-  const rows = await query(
-    connection,
-    `select 1 from duckdb_tables() where database_name = $1 and schema_name = $2 and table_name = $3`,
-    [catalog, schema, table],
-  );
+  const rows = await query(connection, `select 1 from duckdb_tables() where database_name = $1 and schema_name = $2 and table_name = $3`, [
+    catalog,
+    schema,
+    table,
+  ]);
   return rows.length > 0;
 }
 
@@ -106,7 +109,14 @@ export async function gatherReport(db: Database, graph: CompiledGraph): Promise<
       : null;
     const dialect = new Dialect(graph);
     const actions = await actionNodes(c, catalog, graph, dialect);
-    const assertions = hasHistory ? await assertionReports(c, graph, dialect, runs.map((r) => String(r.run_id))) : [];
+    const assertions = hasHistory
+      ? await assertionReports(
+          c,
+          graph,
+          dialect,
+          runs.map((r) => String(r.run_id)),
+        )
+      : [];
     const { reconciliation, layerRows } = reconcile(actions, graph, await bronzeValidity(c, actions));
     return {
       generatedAt: new Date().toISOString(),
@@ -143,7 +153,10 @@ async function actionNodes(c: DuckDBConnection, catalog: string, graph: Compiled
     const counts = await query(
       c,
       tables
-        .map((t) => `select ${quoteLiteral(`${t.schema_name}.${t.table_name}`)} as key, count(*) as n from ${quoteQualified(String(t.schema_name), String(t.table_name))}`)
+        .map(
+          (t) =>
+            `select ${quoteLiteral(`${t.schema_name}.${t.table_name}`)} as key, count(*) as n from ${quoteQualified(String(t.schema_name), String(t.table_name))}`,
+        )
         .join("\nunion all\n"),
     );
     for (const r of counts) sizes.set(String(r.key), Number(r.n));
@@ -155,10 +168,21 @@ async function actionNodes(c: DuckDBConnection, catalog: string, graph: Compiled
       assertionsOf.set(key, [...(assertionsOf.get(key) ?? []), targetName(a.target)]);
     }
   }
-  const node = (target: Target, type: string, fileName: string, sql: string, tags: string[], deps: Target[], descriptor: unknown): ActionNode => {
+  const node = (
+    target: Target,
+    type: string,
+    fileName: string,
+    sql: string,
+    tags: string[],
+    deps: Target[],
+    descriptor: unknown,
+  ): ActionNode => {
     const key = `${target.schema}.${target.name}`;
     const described = new Map(
-      (((descriptor as { columns?: { path: string[]; description: string }[] })?.columns) ?? []).map((col) => [col.path.join("."), col.description]),
+      ((descriptor as { columns?: { path: string[]; description: string }[] })?.columns ?? []).map((col) => [
+        col.path.join("."),
+        col.description,
+      ]),
     );
     const typed = columnTypes.get(key) ?? [];
     const columns = typed.length
@@ -179,12 +203,30 @@ async function actionNodes(c: DuckDBConnection, catalog: string, graph: Compiled
     };
   };
   return [
-    ...graph.declarations.map((d) => node(d.target, "declaration", d.fileName, "", d.tags, [], (d as { actionDescriptor?: unknown }).actionDescriptor)),
+    ...graph.declarations.map((d) =>
+      node(d.target, "declaration", d.fileName, "", d.tags, [], (d as { actionDescriptor?: unknown }).actionDescriptor),
+    ),
     ...graph.tables.map((t) =>
-      node(t.target, t.enumType.toLowerCase(), t.fileName, dialect.translate(t.query, t.target).trim(), t.tags, t.dependencyTargets, t.actionDescriptor),
+      node(
+        t.target,
+        t.enumType.toLowerCase(),
+        t.fileName,
+        dialect.translate(t.query, t.target).trim(),
+        t.tags,
+        t.dependencyTargets,
+        t.actionDescriptor,
+      ),
     ),
     ...graph.operations.map((o) =>
-      node(o.target, "operation", o.fileName, o.queries.map((q) => dialect.translate(q, o.target).trim()).join(";\n\n"), o.tags, o.dependencyTargets, o.actionDescriptor),
+      node(
+        o.target,
+        "operation",
+        o.fileName,
+        o.queries.map((q) => dialect.translate(q, o.target).trim()).join(";\n\n"),
+        o.tags,
+        o.dependencyTargets,
+        o.actionDescriptor,
+      ),
     ),
   ];
 }
@@ -222,7 +264,11 @@ async function assertionReports(c: DuckDBConnection, graph: CompiledGraph, diale
         // Every run's failing rows are kept in the database; the page shows those of the runs it charts.
         failingRows: failures
           .filter((f) => f.assertion === name && shownRuns.has(String(f.run_id)))
-          .map((f) => ({ runId: String(f.run_id), recordedAt: String(f.recorded_at), rows: (f.rows as string[]).map((r) => JSON.parse(r)) })),
+          .map((f) => ({
+            runId: String(f.run_id),
+            recordedAt: String(f.recorded_at),
+            rows: (f.rows as string[]).map((r) => JSON.parse(r)),
+          })),
         history: recent.map((h) => ({
           runId: String(h.run_id),
           status: String(h.status),
@@ -260,7 +306,10 @@ function reconcile(actions: ActionNode[], graph: CompiledGraph, validity: Validi
         .map((a) => ({ name: a.name.split(".").pop()!, rows: a.rows, ...validity.get(a.name) })),
     }));
     const raw = byName.get(targetName(source.target));
-    return { source: source.target.name, layers: [{ layer: "raw", tables: [{ name: source.target.name, rows: raw?.rows ?? 0 }] }, ...layers] };
+    return {
+      source: source.target.name,
+      layers: [{ layer: "raw", tables: [{ name: source.target.name, rows: raw?.rows ?? 0 }] }, ...layers],
+    };
   });
   const layerRows = LAYERS.map((layer) => ({
     layer,
@@ -295,7 +344,10 @@ async function quarantine(c: DuckDBConnection, catalog: string): Promise<ReportD
   const [{ n }] = await query(c, `select count(*) as n from ${q}`);
   return {
     total: Number(n),
-    byReason: await query(c, `select source_table, error as reason, count(*) as lines from ${q} group by all order by lines desc limit 200`),
+    byReason: await query(
+      c,
+      `select source_table, error as reason, count(*) as lines from ${q} group by all order by lines desc limit 200`,
+    ),
     byFile: await query(c, `select source_table, _file as file, count(*) as lines from ${q} group by all order by lines desc limit 200`),
   };
 }
@@ -326,7 +378,10 @@ async function enrichment(c: DuckDBConnection, catalog: string): Promise<ReportD
   return {
     messages: Number(coverage.messages),
     annotated: Number(coverage.annotated),
-    deadLetters: await query(c, `select reason, count(*) as messages, max(attempts) as max_attempts from ${e("annotation_dead_letters")} group by reason order by messages desc`),
+    deadLetters: await query(
+      c,
+      `select reason, count(*) as messages, max(attempts) as max_attempts from ${e("annotation_dead_letters")} group by reason order by messages desc`,
+    ),
     runs: await query(
       c,
       `select run_id, task, provider, model, status, started_at::varchar as started_at, messages_done, messages_dead_lettered,

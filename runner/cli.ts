@@ -7,7 +7,13 @@ import { registerPipelineCommand } from "../pipeline/command.ts";
 import { targetName } from "./graph.ts";
 
 function parseList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 function printPublished(manifest: import("./publish.ts").Manifest): void {
@@ -124,7 +130,7 @@ function buildProgram(): Command {
 
   program
     .command("test")
-    .description("Run the project's unit tests (type: \"test\")")
+    .description('Run the project\'s unit tests (type: "test")')
     .argument("[project-dir]", "the Dataform project", ".")
     .option("--database <file>", "DuckDB file for tests that read tables")
     .option("--vars <k=v,...>", "override project vars", parseVars)

@@ -47,7 +47,9 @@ export function resolveCore(projectDir: string): Core {
     refuseCore2(pin.version, pin.from);
     // Core compares dataformCoreVersion with its own version, so only an exact one can compile.
     if (pin.from === "workflow_settings.yaml") {
-      throw new UserError(`dataformCoreVersion in workflow_settings.yaml must be an exact version such as ${ours.version}, not ${pin.version}`);
+      throw new UserError(
+        `dataformCoreVersion in workflow_settings.yaml must be an exact version such as ${ours.version}, not ${pin.version}`,
+      );
     }
     // A range in package.json is npm's to resolve; the project has not run npm install yet.
     throw new UserError(
@@ -135,7 +137,12 @@ function cachedCore(pin: Pin, projectDir: string): Core {
       }
     } catch (error) {
       const stderr = String((error as { stderr?: Buffer }).stderr ?? "").trim();
-      const reason = stderr.split("\n").filter((l) => /error/i.test(l)).slice(0, 2).join("; ") || messageOf(error);
+      const reason =
+        stderr
+          .split("\n")
+          .filter((l) => /error/i.test(l))
+          .slice(0, 2)
+          .join("; ") || messageOf(error);
       const projectInstall = pin.from === "package.json" ? `, or \`npm install\` in ${projectDir}` : "";
       throw new UserError(
         `@dataform/core ${pin.version}, pinned by ${pin.from}, is not installed: looked in ` +

@@ -118,7 +118,9 @@ async function schedule(
             const status = results.get(blocker)!.status;
             const result = skipped(action, blocker, status);
             if (action.disabled) disabledBelowFailure.add(action.name);
-            finish(action.disabled ? { ...result, status: "disabled", notes: [`disabled; ${blocker} ${outcome(status)} above it`] } : result);
+            finish(
+              action.disabled ? { ...result, status: "disabled", notes: [`disabled; ${blocker} ${outcome(status)} above it`] } : result,
+            );
             progressed = true;
             continue;
           }
@@ -126,15 +128,12 @@ async function schedule(
           pending.splice(i--, 1);
           const slot = freeSlots.shift()!;
           running++;
-          run(action, slot).then(
-            (result) => {
-              running--;
-              freeSlots.push(slot);
-              finish(result);
-              pump();
-            },
-            reject,
-          );
+          run(action, slot).then((result) => {
+            running--;
+            freeSlots.push(slot);
+            finish(result);
+            pump();
+          }, reject);
         }
       }
       if (pending.length === 0 && running === 0) resolve();
@@ -160,12 +159,7 @@ function skipped(action: PlannedAction, blocker: string, status: ActionStatus): 
   };
 }
 
-async function checkDeclaredSources(
-  connection: DuckDBConnection,
-  action: PlannedAction,
-  db: Database,
-  seen: Set<string>,
-): Promise<void> {
+async function checkDeclaredSources(connection: DuckDBConnection, action: PlannedAction, db: Database, seen: Set<string>): Promise<void> {
   for (const declaration of action.declarations) {
     const t = declaration.target;
     const database = t.database || db.catalog;

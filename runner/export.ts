@@ -56,7 +56,9 @@ export async function exportParquet(projectDir: string, options: ExportOptions):
         const { dates, huge } = gold.get(table)!;
         // Parquet has no 128-bit integer and DuckDB would write a HUGEINT (what sum() of a BIGINT
         // gives) as DOUBLE; DECIMAL(38,0) keeps every digit.
-        const replace = huge.length ? ` replace (${huge.map((c) => `${quoteIdent(c)}::decimal(38, 0) as ${quoteIdent(c)}`).join(", ")})` : "";
+        const replace = huge.length
+          ? ` replace (${huge.map((c) => `${quoteIdent(c)}::decimal(38, 0) as ${quoteIdent(c)}`).join(", ")})`
+          : "";
         const source = `(select *${replace} from ${quoteQualified(GOLD_SCHEMA, table)})`;
         const fact = table.startsWith("fct_") && dates.length > 0;
         // An empty table has no partitions to write, and a folder with no files cannot be read

@@ -1,13 +1,5 @@
 import { UserError } from "./errors.ts";
-import {
-  targetName,
-  type Assertion,
-  type CompiledGraph,
-  type Declaration,
-  type Operation,
-  type Table,
-  type Target,
-} from "./graph.ts";
+import { targetName, type Assertion, type CompiledGraph, type Declaration, type Operation, type Table, type Target } from "./graph.ts";
 
 export type TableKind = "table" | "view" | "incremental";
 export type ActionKind = TableKind | "operation" | "assertion";
@@ -76,9 +68,7 @@ export function planRun(graph: CompiledGraph, selection: Selection = {}): Planne
   }
 
   const selected = all.filter((a) => included.has(a.name));
-  return orderByDependencies(
-    selected.map((a) => ({ ...a, dependencies: a.dependencies.filter((d) => included.has(d)) })),
-  );
+  return orderByDependencies(selected.map((a) => ({ ...a, dependencies: a.dependencies.filter((d) => included.has(d)) })));
 }
 
 /**

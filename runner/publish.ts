@@ -100,9 +100,7 @@ export async function publishGold(projectDir: string, options: PublishOptions = 
 async function latestRun(connection: DuckDBConnection): Promise<{ runId: string; startedAt: string | null }> {
   const history = quoteQualified(META_SCHEMA, "run_history");
   const reader = await connection
-    .runAndReadAll(
-      `select run_id, min(started_at)::varchar from ${history} group by run_id order by max(recorded_at) desc limit 1`,
-    )
+    .runAndReadAll(`select run_id, min(started_at)::varchar from ${history} group by run_id order by max(recorded_at) desc limit 1`)
     .catch(() => null);
   const row = reader?.getRows()[0];
   if (!row) throw new UserError("not published: the database has no run history; run duckform run first");
@@ -199,7 +197,11 @@ async function ledgerPosition(connection: DuckDBConnection, catalog: string): Pr
     .catch(() => null);
   const row = reader?.getRows()[0];
   if (!row) return null;
-  return { entries: Number(row[0]), lastLoadId: row[1] === null ? null : String(row[1]), lastLoadedAt: row[2] === null ? null : String(row[2]) };
+  return {
+    entries: Number(row[0]),
+    lastLoadId: row[1] === null ? null : String(row[1]),
+    lastLoadedAt: row[2] === null ? null : String(row[2]),
+  };
 }
 
 /**

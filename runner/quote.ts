@@ -13,5 +13,8 @@ export function quoteLiteral(value: string): string {
 
 /** `"db"."schema"."name"`, leaving out the parts that are empty. */
 export function quoteQualified(...parts: (string | undefined | null)[]): string {
-  return parts.filter((p): p is string => !!p).map(quoteIdent).join(".");
+  return parts
+    .filter((p): p is string => !!p)
+    .map(quoteIdent)
+    .join(".");
 }

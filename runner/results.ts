@@ -117,8 +117,15 @@ export function describeResult(result: ActionResult): string {
       ? { success: "Assertion passed", failed: "Assertion failed", skipped: "Skipped", disabled: "Disabled" }
       : result.type === "operation"
         ? { success: "Operation completed", failed: "Operation failed", skipped: "Skipped", disabled: "Disabled" }
-        : { success: result.type === "view" ? "View created" : "Table created", failed: "Failed", skipped: "Skipped", disabled: "Disabled" };
-  const detail = [result.type === "incremental" && result.mode ? `incremental, ${result.mode === "full" ? "rebuilt" : "updated"}` : result.type];
+        : {
+            success: result.type === "view" ? "View created" : "Table created",
+            failed: "Failed",
+            skipped: "Skipped",
+            disabled: "Disabled",
+          };
+  const detail = [
+    result.type === "incremental" && result.mode ? `incremental, ${result.mode === "full" ? "rebuilt" : "updated"}` : result.type,
+  ];
   if (result.status === "success" || result.status === "failed") detail.push(`${result.seconds.toFixed(2)}s`);
   if (result.rowsAffected !== null && result.type !== "assertion") detail.push(`${result.rowsAffected} rows`);
   let line = `${what[result.status]}: ${result.name} [${detail.join(", ")}]`;

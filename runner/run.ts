@@ -57,7 +57,11 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
       state = await db.withConnection(async (connection) => {
         if (!options.dryRun) {
           await ensureMetaTables(connection, catalog);
-          await createSchemas(connection, graph, plan.filter((a) => !a.disabled).map((a) => a.target));
+          await createSchemas(
+            connection,
+            graph,
+            plan.filter((a) => !a.disabled).map((a) => a.target),
+          );
         }
         return readWarehouseState(connection);
       });

@@ -44,12 +44,7 @@ export async function readWarehouseState(connection: DuckDBConnection): Promise<
 }
 
 /** Whether a table or view exists now (for declared sources, checked just before a dependent runs). */
-export async function relationExists(
-  connection: DuckDBConnection,
-  catalog: string,
-  schema: string,
-  name: string,
-): Promise<boolean> {
+export async function relationExists(connection: DuckDBConnection, catalog: string, schema: string, name: string): Promise<boolean> {
   const reader = await connection.runAndReadAll(
     `select 1 from duckdb_tables() where database_name = $1 and schema_name = $2 and table_name = $3
      union all

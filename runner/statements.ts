@@ -149,9 +149,7 @@ export function incrementalDml(table: Table, columns: string[], query: string): 
   if (table.uniqueKey.length === 0) {
     return `insert into ${qualified(table.target)} (${cols.join(", ")})\nselect ${cols.join(", ")}\nfrom (${query}\n) as insertions`;
   }
-  const on = table.uniqueKey
-    .map((key) => `dataform_dest.${quoteIdent(key)} = dataform_source.${quoteIdent(key)}`)
-    .join(" and ");
+  const on = table.uniqueKey.map((key) => `dataform_dest.${quoteIdent(key)} = dataform_source.${quoteIdent(key)}`).join(" and ");
   return [
     `merge into ${qualified(table.target)} as dataform_dest`,
     `using (${query}\n) as dataform_source`,

@@ -18,10 +18,7 @@ export interface TestResult {
  * column set, then values. Unlike Dataform, rows are compared as sorted sets: neither query has
  * an order, and a test should not pass or fail on the order DuckDB's threads return rows in.
  */
-export async function runUnitTests(
-  projectDir: string,
-  options: CompileOptions & { database?: string } = {},
-): Promise<TestResult[]> {
+export async function runUnitTests(projectDir: string, options: CompileOptions & { database?: string } = {}): Promise<TestResult[]> {
   const graph = compileProject(projectDir, options);
   assertCompiled(graph);
   const dialect = new Dialect(graph);
@@ -63,10 +60,7 @@ async function runTest(
     return fail(`error: ${messageOf(error)}`);
   }
   if (actual.length !== expected.length) {
-    return fail(
-      `expected ${expected.length} rows, but saw ${actual.length} rows`,
-      ...diffRows(expected, actual),
-    );
+    return fail(`expected ${expected.length} rows, but saw ${actual.length} rows`, ...diffRows(expected, actual));
   }
   if (actual.length > 0) {
     const actualColumns = Object.keys(actual[0]).sort();
@@ -98,12 +92,16 @@ async function readRows(connection: DuckDBConnection, query: string): Promise<Ro
   const rows = reader.getRowsJson().map((values) => {
     const out: Row = {};
     values.forEach((v, i) => {
-      out[names[i]] =
-        v === null ? "null" : numeric[i] ? String(Number(v)) : typeof v === "object" ? JSON.stringify(v) : String(v);
+      out[names[i]] = v === null ? "null" : numeric[i] ? String(Number(v)) : typeof v === "object" ? JSON.stringify(v) : String(v);
     });
     return out;
   });
-  const key = (r: Row) => JSON.stringify(Object.keys(r).sort().map((k) => r[k]));
+  const key = (r: Row) =>
+    JSON.stringify(
+      Object.keys(r)
+        .sort()
+        .map((k) => r[k]),
+    );
   return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
@@ -115,7 +113,13 @@ function diffRows(expected: Row[], actual: Row[]): string[] {
   const expectedSet = new Set(expected.map(show));
   const actualSet = new Set(actual.map(show));
   return [
-    ...expected.filter((r) => !actualSet.has(show(r))).slice(0, 10).map((r) => `  missing: ${show(r)}`),
-    ...actual.filter((r) => !expectedSet.has(show(r))).slice(0, 10).map((r) => `  unexpected: ${show(r)}`),
+    ...expected
+      .filter((r) => !actualSet.has(show(r)))
+      .slice(0, 10)
+      .map((r) => `  missing: ${show(r)}`),
+    ...actual
+      .filter((r) => !expectedSet.has(show(r)))
+      .slice(0, 10)
+      .map((r) => `  unexpected: ${show(r)}`),
   ];
 }

@@ -24,7 +24,10 @@ export function createLocalProvider(lexicon: Lexicon): Provider {
     remote: false,
     batchSize: 500,
     async annotate(items: BatchItem[]): Promise<AnnotateReply> {
-      return { body: { annotations: items.map((item) => ({ ...annotateText(item.text), id: item.id })) }, usage: { inputTokens: 0, outputTokens: 0 } };
+      return {
+        body: { annotations: items.map((item) => ({ ...annotateText(item.text), id: item.id })) },
+        usage: { inputTokens: 0, outputTokens: 0 },
+      };
     },
     async embed(texts: string[]): Promise<EmbedReply> {
       return { vectors: texts.map((t) => hashEmbedding(t)), usage: { inputTokens: 0, outputTokens: 0 } };
@@ -62,7 +65,9 @@ export function createLocalAnnotator(lexicon: Lexicon): (text: string) => Omit<A
       category: categorize(text),
       topics: topicsOf(terms, [...spans, ...named]),
       // A pasted list of links is still one message: the first ones are kept, within the schema's limit.
-      entities: distinctEntities(entities).filter((e) => e.name.length <= 2048).slice(0, MAX_ENTITIES),
+      entities: distinctEntities(entities)
+        .filter((e) => e.name.length <= 2048)
+        .slice(0, MAX_ENTITIES),
     };
   };
 }
@@ -85,7 +90,10 @@ function taggedRuns(terms: CompromiseTerm[], tag: string, type: "person" | "plac
     if (current.length > 0) {
       const start = current[0]!.offset.start;
       const last = current.at(-1)!;
-      const name = current.map((t) => t.text).join(" ").replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+      const name = current
+        .map((t) => t.text)
+        .join(" ")
+        .replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
       if (name) runs.push({ name, type, start, end: last.offset.start + last.offset.length });
     }
     current = [];
@@ -107,7 +115,10 @@ function createCategorizer(lexicon: Lexicon): (text: string) => string {
       const keyword = k.toLowerCase().replace(/[\u2018\u2019]/g, "'");
       // A keyword with letters matches whole words; one without ("?") matches anywhere.
       const test = /[\p{L}\p{N}]/u.test(keyword)
-        ? ((re: RegExp) => (t: string) => re.test(t))(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(keyword)}(?![\\p{L}\\p{N}])`, "u"))
+        ? (
+            (re: RegExp) => (t: string) =>
+              re.test(t)
+          )(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(keyword)}(?![\\p{L}\\p{N}])`, "u"))
         : (t: string) => t.includes(keyword);
       // Longer phrases are more specific: "could you add" outweighs "add".
       return { test, weight: keyword.split(/\s+/).length };
@@ -120,7 +131,8 @@ function createCategorizer(lexicon: Lexicon): (text: string) => string {
     for (const rule of rules) {
       let score = 0;
       for (const k of rule.keywords) if (k.test(lower)) score += k.weight;
-      if (score > best.score || (score === best.score && score > 0 && rule.order < best.order)) best = { category: rule.category, score, order: rule.order };
+      if (score > best.score || (score === best.score && score > 0 && rule.order < best.order))
+        best = { category: rule.category, score, order: rule.order };
     }
     return best.category;
   };
@@ -158,12 +170,33 @@ function platformOfUrl(url: string, domains: Map<string, string>): string | unde
   return undefined;
 }
 
-const DROP_TAGS = new Set(["Determiner", "Pronoun", "Possessive", "There", "QuestionWord", "Conjunction", "Preposition", "Value", "Cardinal", "Ordinal", "Date", "Url", "AtMention", "HashTag", "Emoji", "Emoticon"]);
+const DROP_TAGS = new Set([
+  "Determiner",
+  "Pronoun",
+  "Possessive",
+  "There",
+  "QuestionWord",
+  "Conjunction",
+  "Preposition",
+  "Value",
+  "Cardinal",
+  "Ordinal",
+  "Date",
+  "Url",
+  "AtMention",
+  "HashTag",
+  "Emoji",
+  "Emoticon",
+]);
 const GENERIC = new Set(
-  "app back top side kind sort stuff sense sure not where later great good thing things way time times anyone someone everyone anything something everything nothing lot bit guy guys people today tomorrow yesterday morning evening night day days week weeks month months year years all question questions issue issues problem problems yes no ok okay hi hello hey thanks thank one ones part end start".split(" "),
+  "app back top side kind sort stuff sense sure not where later great good thing things way time times anyone someone everyone anything something everything nothing lot bit guy guys people today tomorrow yesterday morning evening night day days week weeks month months year years all question questions issue issues problem problems yes no ok okay hi hello hey thanks thank one ones part end start".split(
+    " ",
+  ),
 );
 const NOT_NOUN_TAGS = new Set(["Adjective", "Adverb", "Negative", "Verb", "Expression", "QuestionWord"]);
-const WEAK_ADJECTIVES = new Set("many much whole last next first other another new same few more less such own other several various".split(" "));
+const WEAK_ADJECTIVES = new Set(
+  "many much whole last next first other another new same few more less such own other several various".split(" "),
+);
 
 /**
  * Noun phrases as topics: runs of terms compromise chunks as nouns, broken at punctuation and
@@ -189,7 +222,11 @@ function topicsOf(terms: CompromiseTerm[], claimed: Span[]): string[] {
     const word = term.normal.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
     const start = term.offset.start;
     const usable =
-      term.chunk === "Noun" && word && !/^\d/.test(word) && !term.tags.some((t) => DROP_TAGS.has(t)) && !overlaps(claimed, start, start + term.offset.length);
+      term.chunk === "Noun" &&
+      word &&
+      !/^\d/.test(word) &&
+      !term.tags.some((t) => DROP_TAGS.has(t)) &&
+      !overlaps(claimed, start, start + term.offset.length);
     if (!usable) {
       flush();
       continue;
@@ -214,4 +251,3 @@ function singular(word: string): string {
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
-

@@ -60,8 +60,11 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
         ],
         response_format: { type: "json_schema", json_schema: { name: "message_annotations", strict: true, schema } },
       };
-      const completion = await bounded(timeoutMs, signal, (bound) => apiJson(client.chat.completions.create(request, { signal: bound }).withResponse()));
-      if (!Array.isArray(completion.choices)) throw new UnexpectedReply("provider returned JSON that is not a chat completion", JSON.stringify(completion));
+      const completion = await bounded(timeoutMs, signal, (bound) =>
+        apiJson(client.chat.completions.create(request, { signal: bound }).withResponse()),
+      );
+      if (!Array.isArray(completion.choices))
+        throw new UnexpectedReply("provider returned JSON that is not a chat completion", JSON.stringify(completion));
       const content = completion.choices[0]?.message?.content ?? "";
       let body: unknown = content;
       try {
@@ -81,9 +84,12 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
     async embed(texts: string[], signal?: AbortSignal): Promise<EmbedReply> {
       const response = await bounded(timeoutMs, signal, (bound) =>
         // Floats, not the client's default base64: not every compatible server implements base64.
-        apiJson(client.embeddings.create({ model: embeddingModel, input: texts, encoding_format: "float" }, { signal: bound }).withResponse()),
+        apiJson(
+          client.embeddings.create({ model: embeddingModel, input: texts, encoding_format: "float" }, { signal: bound }).withResponse(),
+        ),
       );
-      if (!Array.isArray(response.data)) throw new UnexpectedReply("provider returned JSON that is not an embedding list", JSON.stringify(response));
+      if (!Array.isArray(response.data))
+        throw new UnexpectedReply("provider returned JSON that is not an embedding list", JSON.stringify(response));
       const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       const inputTokens = response.usage?.prompt_tokens ?? texts.reduce((n, t) => n + estimateTokens(t), 0);
       return { vectors, usage: { inputTokens, outputTokens: 0 } };
@@ -122,13 +128,18 @@ async function apiJson<T>(reply: Promise<{ data: T; response: Response }>): Prom
   try {
     answer = await reply;
   } catch (error) {
-    if (error instanceof SyntaxError) throw new UnexpectedReply("provider returned HTML/text, not JSON (though its content-type said JSON)", error.message, BASE_URL_HINT);
+    if (error instanceof SyntaxError)
+      throw new UnexpectedReply("provider returned HTML/text, not JSON (though its content-type said JSON)", error.message, BASE_URL_HINT);
     throw error;
   }
   const { data, response } = answer;
   if (data === null || typeof data !== "object") {
     const type = response.headers.get("content-type");
-    throw new UnexpectedReply(`provider returned HTML/text, not JSON (${type ? `content-type ${type}` : "no content-type"})`, String(data ?? ""), BASE_URL_HINT);
+    throw new UnexpectedReply(
+      `provider returned HTML/text, not JSON (${type ? `content-type ${type}` : "no content-type"})`,
+      String(data ?? ""),
+      BASE_URL_HINT,
+    );
   }
   return data;
 }

@@ -18,7 +18,12 @@ export function registerNdjsonCommand(load: Command): void {
         options,
         async (db, onProgress) => {
           const { loadNdjson } = await import("./load.ts");
-          const results = await loadNdjson(db, paths, { table: options.table, replace: options.replace, memoryLimit: options.memoryLimit, onProgress });
+          const results = await loadNdjson(db, paths, {
+            table: options.table,
+            replace: options.replace,
+            memoryLimit: options.memoryLimit,
+            onProgress,
+          });
           return { results };
         },
         {

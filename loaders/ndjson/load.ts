@@ -6,14 +6,7 @@ import { UserError, messageOf } from "../../runner/errors.ts";
 import { inTransaction } from "../../runner/transaction.ts";
 import type { LandResult } from "../land.ts";
 import type { LoadProgress } from "../progress.ts";
-import {
-  applyDecision,
-  ensureLandingTables,
-  landedContent,
-  newLoadId,
-  rawTable,
-  writeLedger,
-} from "../ledger.ts";
+import { applyDecision, ensureLandingTables, landedContent, newLoadId, rawTable, writeLedger } from "../ledger.ts";
 import { setMemoryLimit, withMemoryFor } from "./memory.ts";
 import {
   DEFAULT_MAX_LINE,
@@ -218,9 +211,7 @@ async function landNdjsonFile(
   onBytes: (bytes: number) => void,
 ): Promise<NdjsonResult> {
   const optimistic =
-    (options.reader ?? "auto") === "auto" &&
-    !isGzip(file.path) &&
-    !(await landedContent(connection, options.table)).has(file.fileName);
+    (options.reader ?? "auto") === "auto" && !isGzip(file.path) && !(await landedContent(connection, options.table)).has(file.fileName);
   if (!optimistic) {
     const scan = await scanFile(file.path, onBytes, options.maxLineBytes);
     return landFile(connection, file, scan, options);
@@ -239,7 +230,12 @@ async function landNdjsonFile(
       if (!guessHeld) throw new GuessVoided(scan);
       if (inserted.status === "rejected") throw inserted.reason;
       const quarantined = await quarantineFromCsv(connection, file, scan, options, crlf, inserted.value);
-      const result: NdjsonResult = { ...resultBase(file, scan), status: "landed", rowsLanded: inserted.value, rowsQuarantined: quarantined };
+      const result: NdjsonResult = {
+        ...resultBase(file, scan),
+        status: "landed",
+        rowsLanded: inserted.value,
+        rowsQuarantined: quarantined,
+      };
       await writeLedger(connection, options.table, options.loadId, [{ ...result, sha256: scan.sha256 }]);
       return result;
     });
@@ -258,18 +254,20 @@ async function landFile(connection: DuckDBConnection, file: NdjsonFile, scan: Fi
   const { table, loadId } = options;
   const base = resultBase(file, scan);
   const reader = (options.reader ?? "auto") === "auto" && !scan.sqlBlocker ? landByCsv : landByStream;
-  return withMemoryFor(connection, scan, options.memoryLimit, () => inTransaction(connection, async () => {
-    const decision = await applyDecision(connection, table, file.fileName, scan.sha256, options.replace ?? false);
-    let result: NdjsonResult;
-    if (decision.status === "skipped" || decision.status === "refused") {
-      result = { ...base, status: decision.status, ...(decision.status === "refused" ? { error: decision.error } : {}) };
-    } else {
-      const counts = await reader(connection, file, scan, options);
-      result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
-    }
-    await writeLedger(connection, table, loadId, [{ ...result, sha256: scan.sha256 }]);
-    return result;
-  }));
+  return withMemoryFor(connection, scan, options.memoryLimit, () =>
+    inTransaction(connection, async () => {
+      const decision = await applyDecision(connection, table, file.fileName, scan.sha256, options.replace ?? false);
+      let result: NdjsonResult;
+      if (decision.status === "skipped" || decision.status === "refused") {
+        result = { ...base, status: decision.status, ...(decision.status === "refused" ? { error: decision.error } : {}) };
+      } else {
+        const counts = await reader(connection, file, scan, options);
+        result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
+      }
+      await writeLedger(connection, table, loadId, [{ ...result, sha256: scan.sha256 }]);
+      return result;
+    }),
+  );
 }
 
 function resultBase(file: NdjsonFile, scan: FileScan) {

@@ -52,7 +52,6 @@ export function moveSql(which: "table" | "quarantine", sourceSql: string, file: 
     from ${judged} where verdict <> 'blank'`;
 }
 
-
 /** DuckDB's own limit on a CSV line, used when the longest line is not known yet. */
 export const DEFAULT_MAX_LINE = 2 * 1024 * 1024;
 
@@ -95,15 +94,9 @@ export async function startsWithCrLf(path: string): Promise<boolean> {
  * The fast path: valid lines go from DuckDB's CSV reader straight into the table; lines
  * that fail go to the quarantine in a second pass, run only when the counts say there are any.
  */
-export async function landByCsv(
-  connection: DuckDBConnection,
-  file: NdjsonFile,
-  scan: FileScan,
-  options: ReaderOptions,
-): Promise<Counts> {
+export async function landByCsv(connection: DuckDBConnection, file: NdjsonFile, scan: FileScan, options: ReaderOptions): Promise<Counts> {
   const maxLineSize = Math.max(DEFAULT_MAX_LINE, scan.longestLine + 1024);
-  const landed = (await connection.run(moveSql("table", csvLinesSql(file.path, scan.hasCrLf, maxLineSize), file, options)))
-    .rowsChanged;
+  const landed = (await connection.run(moveSql("table", csvLinesSql(file.path, scan.hasCrLf, maxLineSize), file, options))).rowsChanged;
   const quarantined = await quarantineFromCsv(connection, file, scan, options, scan.hasCrLf, landed);
   return { landed, quarantined };
 }
@@ -210,4 +203,3 @@ async function checkCounts(
     throw new Error(`${file.fileName}: line accounting failed, nothing landed from it: ${problems.join("; ")}`);
   }
 }
-

@@ -1,5 +1,6 @@
 import type { Prng } from "./prng.ts";
-import { episodes, people, type Episode, type Person } from "./world.ts";
+import { episodes, type Episode } from "./catalog.ts";
+import { people, type Person } from "./world.ts";
 
 /**
  * The listeners behind the sample's product events: who signs up and churns, which plan and
@@ -132,7 +133,9 @@ export function activityModel(prng: Prng) {
     }
     if (prng.chance(0.06)) {
       t += prng.int(5, 120) * 1000;
-      events.push(event(user, episode, "share", t, { share_target: prng.pick(["copy_link", "whatsapp", "telegram", "slack", "email"]) }, sessionId));
+      events.push(
+        event(user, episode, "share", t, { share_target: prng.pick(["copy_link", "whatsapp", "telegram", "slack", "email"]) }, sessionId),
+      );
     }
     return events;
   };
@@ -176,7 +179,10 @@ export function activityModel(prng: Prng) {
 }
 
 const releases: [number, string][] = [
-  [Date.UTC(2024, 10, 4), "4.0"], [Date.UTC(2024, 7, 5), "3.2"], [Date.UTC(2024, 3, 8), "3.1"], [Date.UTC(2023, 10, 6), "3.0"],
+  [Date.UTC(2024, 10, 4), "4.0"],
+  [Date.UTC(2024, 7, 5), "3.2"],
+  [Date.UTC(2024, 3, 8), "3.1"],
+  [Date.UTC(2023, 10, 6), "3.0"],
 ];
 
 /** The version a user runs: minor releases go out every three weeks, and people update late. */

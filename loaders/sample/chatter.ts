@@ -1,5 +1,5 @@
 import type { Prng } from "./prng.ts";
-import { episodes } from "./world.ts";
+import { episodes } from "./catalog.ts";
 
 /**
  * What people in the sample chats say, by message category, so that the local classifier in
@@ -75,14 +75,25 @@ const lines: Record<string, string[]> = {
 };
 
 const weights: Record<string, number> = {
-  bug_report: 4, feature_request: 4, credits_pricing: 3, praise: 3, question: 4, content: 3, churn_risk: 1, onboarding: 2, other: 6,
+  bug_report: 4,
+  feature_request: 4,
+  credits_pricing: 3,
+  praise: 3,
+  question: 4,
+  content: 3,
+  churn_risk: 1,
+  onboarding: 2,
+  other: 6,
 };
 
 export const CHATTER_CATEGORIES = Object.keys(lines);
 
 /** A message text and the category it was written for. */
 export function chatter(prng: Prng): { category: string; text: string } {
-  const category = prng.weighted(CHATTER_CATEGORIES, CHATTER_CATEGORIES.map((c) => weights[c]!));
+  const category = prng.weighted(
+    CHATTER_CATEGORIES,
+    CHATTER_CATEGORIES.map((c) => weights[c]!),
+  );
   const episode = prng.pick(episodes());
   const text = prng.pick(lines[category]!).replace("{episode}", `"${episode.title}"`).replace("{show}", episode.showName);
   return { category, text };

@@ -21,13 +21,31 @@ export interface PlantedCounts {
 }
 
 export const STANDARD_PLANTED: PlantedCounts = {
-  duplicates: 30, late: 40, truncated: 3, trailingGarbage: 2, blankLines: 2,
-  missingEventId: 4, badTimestamp: 3, timestampOutOfRange: 2, negativeDuration: 3, unknownUser: 5, unknownEventType: 4,
+  duplicates: 30,
+  late: 40,
+  truncated: 3,
+  trailingGarbage: 2,
+  blankLines: 2,
+  missingEventId: 4,
+  badTimestamp: 3,
+  timestampOutOfRange: 2,
+  negativeDuration: 3,
+  unknownUser: 5,
+  unknownEventType: 4,
 };
 
 export const TINY_PLANTED: PlantedCounts = {
-  duplicates: 3, late: 3, truncated: 1, trailingGarbage: 1, blankLines: 1,
-  missingEventId: 1, badTimestamp: 1, timestampOutOfRange: 1, negativeDuration: 1, unknownUser: 1, unknownEventType: 1,
+  duplicates: 3,
+  late: 3,
+  truncated: 1,
+  trailingGarbage: 1,
+  blankLines: 1,
+  missingEventId: 1,
+  badTimestamp: 1,
+  timestampOutOfRange: 1,
+  negativeDuration: 1,
+  unknownUser: 1,
+  unknownEventType: 1,
 };
 
 export interface EventFileManifest {
@@ -83,7 +101,8 @@ const DAILY_FROM = Date.UTC(2024, 11, 2);
 /** 48 weekly files (Mondays from 2024-01-01), then one a day through December. */
 export function eventPeriods(): Period[] {
   const periods: Period[] = [];
-  for (let t = YEAR_START; t < DAILY_FROM; t += 7 * DAY) periods.push({ name: `${iso(t).slice(0, 10)}_week.ndjson`, start: t, end: t + 7 * DAY });
+  for (let t = YEAR_START; t < DAILY_FROM; t += 7 * DAY)
+    periods.push({ name: `${iso(t).slice(0, 10)}_week.ndjson`, start: t, end: t + 7 * DAY });
   for (let t = DAILY_FROM; t < YEAR_END; t += DAY) periods.push({ name: `${iso(t).slice(0, 10)}_day.ndjson`, start: t, end: t + DAY });
   return periods;
 }
@@ -98,7 +117,10 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
   const periods = eventPeriods();
   const prng = createPrng(options.seed).fork("events");
   const plant = createPrng(options.seed).fork("plant");
-  const quotas = shareOut(options.events, periods.map((p, i) => ((p.end - p.start) / DAY) * (1 + (1.5 * i) / periods.length)));
+  const quotas = shareOut(
+    options.events,
+    periods.map((p, i) => ((p.end - p.start) / DAY) * (1 + (1.5 * i) / periods.length)),
+  );
   const world = activityModel(prng);
   mkdirSync(dir, { recursive: true });
 
@@ -108,17 +130,32 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
   const dupFrom = count(planted.duplicates, () => plant.int(0, lastSource));
   const badIn = new Map<number, string[]>();
   const bad: [string, number][] = [
-    ["truncated", planted.truncated], ["trailing_garbage", planted.trailingGarbage], ["blank", planted.blankLines],
-    ["missing_event_id", planted.missingEventId], ["bad_timestamp", planted.badTimestamp],
-    ["timestamp_out_of_range", planted.timestampOutOfRange], ["negative_duration", planted.negativeDuration],
-    ["unknown_user", planted.unknownUser], ["unknown_event_type", planted.unknownEventType],
+    ["truncated", planted.truncated],
+    ["trailing_garbage", planted.trailingGarbage],
+    ["blank", planted.blankLines],
+    ["missing_event_id", planted.missingEventId],
+    ["bad_timestamp", planted.badTimestamp],
+    ["timestamp_out_of_range", planted.timestampOutOfRange],
+    ["negative_duration", planted.negativeDuration],
+    ["unknown_user", planted.unknownUser],
+    ["unknown_event_type", planted.unknownEventType],
   ];
   for (const [kind, n] of bad) for (let i = 0; i < n; i++) push(badIn, plant.int(0, periods.length - 1), kind);
 
   const incoming = new Map<number, Line[]>();
   const manifest: EventsManifest = {
-    files: [], validEvents: 0, validByType: Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])), offsetTimestamps: 0,
-    lines: 0, jsonObjects: 0, duplicates: [], late: [], malformed: [], blank: [], invalid: [], planted,
+    files: [],
+    validEvents: 0,
+    validByType: Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])),
+    offsetTimestamps: 0,
+    lines: 0,
+    jsonObjects: 0,
+    duplicates: [],
+    late: [],
+    malformed: [],
+    blank: [],
+    invalid: [],
+    planted,
   };
   const positions = new Map<Line, { file: string; line: number }>();
 
@@ -126,7 +163,13 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
     const lines: Line[] = [];
     world.generate(period, quotas[index]!, (event) => {
       const occurredAt = event.occurred_at as string;
-      lines.push({ receivedAt: event[RECEIVED]!, kind: "event", text: JSON.stringify(event), eventType: event.event_type as string, hasOffset: !occurredAt.endsWith("Z") });
+      lines.push({
+        receivedAt: event[RECEIVED]!,
+        kind: "event",
+        text: JSON.stringify(event),
+        eventType: event.event_type as string,
+        hasOffset: !occurredAt.endsWith("Z"),
+      });
     });
     const target = () => Math.min(periods.length - 1, index + plant.int(1, 3));
 
@@ -176,7 +219,12 @@ export function writeSampleEvents(dir: string, options: { seed: number; events: 
     } finally {
       closeSync(file);
     }
-    manifest.files.push({ name: period.name, from: iso(period.start).slice(0, 10), to: iso(period.end - DAY).slice(0, 10), lines: lines.length });
+    manifest.files.push({
+      name: period.name,
+      from: iso(period.start).slice(0, 10),
+      to: iso(period.end - DAY).slice(0, 10),
+      lines: lines.length,
+    });
     manifest.lines += lines.length;
   }
   return manifest;
@@ -199,7 +247,13 @@ function record(manifest: EventsManifest, line: Line, file: string, n: number, p
       manifest.jsonObjects++;
       const original = positions.get(line.original!)!;
       positions.delete(line.original!);
-      manifest.duplicates.push({ eventId: String(event!.event_id), file, line: n, originalFile: original.file, originalLine: original.line });
+      manifest.duplicates.push({
+        eventId: String(event!.event_id),
+        file,
+        line: n,
+        originalFile: original.file,
+        originalLine: original.line,
+      });
       return;
     }
     case "late":

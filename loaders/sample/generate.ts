@@ -19,10 +19,23 @@ export interface SampleOptions {
   planted?: PlantedCounts;
 }
 
-export const DEFAULT_SAMPLE: SampleOptions = { seed: 42, events: 20_000, slackMessages: 600, telegramChats: 3, telegramMessagesPerChat: 150 };
+export const DEFAULT_SAMPLE: SampleOptions = {
+  seed: 42,
+  events: 20_000,
+  slackMessages: 600,
+  telegramChats: 3,
+  telegramMessagesPerChat: 150,
+};
 
 /** Small enough for a test to generate and land in well under a second. */
-export const TINY_SAMPLE: SampleOptions = { seed: 3, events: 400, slackMessages: 40, telegramChats: 1, telegramMessagesPerChat: 12, planted: TINY_PLANTED };
+export const TINY_SAMPLE: SampleOptions = {
+  seed: 3,
+  events: 400,
+  slackMessages: 40,
+  telegramChats: 1,
+  telegramMessagesPerChat: 12,
+  planted: TINY_PLANTED,
+};
 
 export interface SampleManifest {
   seed: number;
@@ -47,7 +60,13 @@ export interface SampleManifest {
  */
 export async function generateSample(dir: string, options: Partial<SampleOptions> = {}): Promise<SampleManifest> {
   const o = { ...DEFAULT_SAMPLE, ...options };
-  for (const [name, value] of Object.entries({ seed: o.seed, events: o.events, slackMessages: o.slackMessages, telegramChats: o.telegramChats, telegramMessagesPerChat: o.telegramMessagesPerChat })) {
+  for (const [name, value] of Object.entries({
+    seed: o.seed,
+    events: o.events,
+    slackMessages: o.slackMessages,
+    telegramChats: o.telegramChats,
+    telegramMessagesPerChat: o.telegramMessagesPerChat,
+  })) {
     if (!Number.isInteger(value) || value < 0) throw new UserError(`generate-sample: ${name} must be a whole number ≥ 0, got ${value}`);
   }
   const root = resolve(dir);
@@ -58,7 +77,11 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
   const events = writeSampleEvents(join(root, layout.events), { seed: o.seed, events: o.events, planted: o.planted });
   const slack = writeSampleSlackExport(join(root, layout.slack), { seed: o.seed, messages: o.slackMessages });
   if (o.telegramChats > 0) {
-    await generateTelegramExport(join(root, layout.telegram), { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat, seed: o.seed });
+    await generateTelegramExport(join(root, layout.telegram), {
+      chats: o.telegramChats,
+      messagesPerChat: o.telegramMessagesPerChat,
+      seed: o.seed,
+    });
   }
   const groups = writeSampleTelegramChats(join(root, layout.telegram), { seed: o.seed, messagesPerChat: o.telegramMessagesPerChat });
 

@@ -1,5 +1,6 @@
 import { csvField } from "../csv.ts";
-import { categories, companies, episodes, people } from "./world.ts";
+import { categories, episodes } from "./catalog.ts";
+import { companies, people } from "./world.ts";
 
 /**
  * The project's seed CSVs that describe the sample world, so that the shipped `seeds/` and every
@@ -11,12 +12,44 @@ import { categories, companies, episodes, people } from "./world.ts";
 export function sampleSeedCsvs(): Record<string, string> {
   return {
     "users.csv": csv(
-      ["user_id", "email", "display_name", "telegram_name", "slack_user_id", "company", "plan", "signup_date", "country_code", "is_internal"],
-      people().map((p) => [p.userId, p.email, p.displayName, p.telegramName, p.slackUserId, p.company, p.plan, p.signupDate, p.countryCode, p.isInternal]),
+      [
+        "user_id",
+        "email",
+        "display_name",
+        "telegram_name",
+        "slack_user_id",
+        "company",
+        "plan",
+        "signup_date",
+        "country_code",
+        "is_internal",
+      ],
+      people().map((p) => [
+        p.userId,
+        p.email,
+        p.displayName,
+        p.telegramName,
+        p.slackUserId,
+        p.company,
+        p.plan,
+        p.signupDate,
+        p.countryCode,
+        p.isInternal,
+      ]),
     ),
     "podcast_episodes.csv": csv(
       ["episode_id", "show_name", "episode_number", "title", "published_date", "duration_seconds", "topic", "is_premium", "credits_cost"],
-      episodes().map((e) => [e.episodeId, e.showName, e.episodeNumber, e.title, e.publishedDate, e.durationSeconds, e.topic, e.isPremium, e.creditsCost]),
+      episodes().map((e) => [
+        e.episodeId,
+        e.showName,
+        e.episodeNumber,
+        e.title,
+        e.publishedDate,
+        e.durationSeconds,
+        e.topic,
+        e.isPremium,
+        e.creditsCost,
+      ]),
     ),
     "company_mapping.csv": csv(
       ["company", "variant_name", "slack_group", "telegram_group", "calendar_domain"],

@@ -49,7 +49,15 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
       const first = p.displayName.split(" ")[0]!;
       // Many people never set a display name; Slack then shows the real name.
       const display = prng.chance(0.4) ? "" : prng.chance(0.5) ? first : p.displayName;
-      return { id: p.slackUserId!, name: p.email.split("@")[0]!, displayName: display, realName: p.displayName, email: p.email, isBot: false, person: p };
+      return {
+        id: p.slackUserId!,
+        name: p.email.split("@")[0]!,
+        displayName: display,
+        realName: p.displayName,
+        email: p.email,
+        isBot: false,
+        person: p,
+      };
     });
   const guests: Member[] = ["Robin Vale", "Sasha Petrenko", "Kai Moreno"].map((name) => ({
     id: `U0${prng.hex(8).toUpperCase()}`,
@@ -60,13 +68,25 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
     isBot: false,
     person: null,
   }));
-  const bot: Member = { id: `U0${prng.hex(8).toUpperCase()}`, name: "earshot-bot", displayName: "", realName: "Earshot Releases", email: null, isBot: true, person: null };
+  const bot: Member = {
+    id: `U0${prng.hex(8).toUpperCase()}`,
+    name: "earshot-bot",
+    displayName: "",
+    realName: "Earshot Releases",
+    email: null,
+    isBot: true,
+    person: null,
+  };
   const everyone = [...members, ...guests, bot];
 
   const staff = members.filter((m) => m.person?.isInternal);
   const channelSpecs: { name: string; purpose: string; members: Member[] }[] = [
     { name: "general", purpose: "Everything Earshot", members: [...members, ...guests, bot] },
-    { name: "beta-feedback", purpose: "Tell us what works and what does not", members: [...staff, ...members.filter((m) => !m.person?.isInternal && prng.chance(0.4)), ...guests] },
+    {
+      name: "beta-feedback",
+      purpose: "Tell us what works and what does not",
+      members: [...staff, ...members.filter((m) => !m.person?.isInternal && prng.chance(0.4)), ...guests],
+    },
     ...companies
       .filter((c) => c.company !== APP_COMPANY && c.slackGroup)
       .map((c) => ({
@@ -97,24 +117,51 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
     return `${Math.floor(at / 1000)}.${String(n).padStart(6, "0")}`;
   };
   const manifest: SlackSampleManifest = {
-    users: everyone.length, unmappedUserIds: guests.map((g) => g.id), botUserId: bot.id, channels: [],
-    messages: 0, regular: 0, service: 0, botMessages: 0, threadReplies: 0, dayFiles: 0,
+    users: everyone.length,
+    unmappedUserIds: guests.map((g) => g.id),
+    botUserId: bot.id,
+    channels: [],
+    messages: 0,
+    regular: 0,
+    service: 0,
+    botMessages: 0,
+    threadReplies: 0,
+    dayFiles: 0,
   };
 
   for (const channel of channels) {
     for (const [k, member] of channel.spec.members.entries()) {
       const at = channel.created * 1000 + k * 1000;
-      byChannel.get(channel.name)!.push({ user: member.id, type: "message", subtype: "channel_join", text: `<@${member.id}> has joined the channel`, ts: ts(channel.name, at) });
+      byChannel.get(channel.name)!.push({
+        user: member.id,
+        type: "message",
+        subtype: "channel_join",
+        text: `<@${member.id}> has joined the channel`,
+        ts: ts(channel.name, at),
+      });
       manifest.service++;
     }
   }
 
   // Release notes from the bot, posted into #general on release days.
-  for (const [date, version] of [["2024-04-08", "3.1"], ["2024-08-05", "3.2"], ["2024-11-04", "4.0"]] as const) {
+  for (const [date, version] of [
+    ["2024-04-08", "3.1"],
+    ["2024-08-05", "3.2"],
+    ["2024-11-04", "4.0"],
+  ] as const) {
     const at = Date.parse(`${date}T10:00:00Z`);
     byChannel.get("general")!.push({
-      type: "message", subtype: "bot_message", bot_id: "B0RELEASES", username: "Earshot Releases", text: "",
-      attachments: [{ fallback: `Earshot ${version} is out: <https://earshot.example/releases/${version}|release notes> &amp; known issues`, color: "36a64f" }],
+      type: "message",
+      subtype: "bot_message",
+      bot_id: "B0RELEASES",
+      username: "Earshot Releases",
+      text: "",
+      attachments: [
+        {
+          fallback: `Earshot ${version} is out: <https://earshot.example/releases/${version}|release notes> &amp; known issues`,
+          color: "36a64f",
+        },
+      ],
       ts: ts("general", at),
     });
     manifest.botMessages++;
@@ -123,7 +170,10 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
   let written = 0;
   const talkers = channels.map((c) => c.spec.members.filter((m) => !m.isBot));
   while (written < options.messages) {
-    const index = prng.weighted(channels.map((_, i) => i), channels.map((c, i) => (c.name === "general" ? 3 : 2) + talkers[i]!.length / 10));
+    const index = prng.weighted(
+      channels.map((_, i) => i),
+      channels.map((c, i) => (c.name === "general" ? 3 : 2) + talkers[i]!.length / 10),
+    );
     const channel = channels[index]!;
     const voices = talkers[index]!;
     if (voices.length === 0) continue;
@@ -136,7 +186,12 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
     let parent: SlackMessage | null = null;
     for (let i = 0; i < burst; i++) {
       const author = prng.pick(cast);
-      const message: SlackMessage = { type: "message", user: author.id, text: textFor(prng, channel.spec.members, author), ts: ts(channel.name, at) };
+      const message: SlackMessage = {
+        type: "message",
+        user: author.id,
+        text: textFor(prng, channel.spec.members, author),
+        ts: ts(channel.name, at),
+      };
       if (thread && parentTs) {
         message.thread_ts = parentTs;
         message.parent_user_id = parent!.user;
@@ -153,7 +208,18 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
       }
       if (prng.chance(0.05)) message.edited = { user: author.id, ts: `${Math.floor(at / 1000) + prng.int(10, 600)}.000000` };
       if (prng.chance(0.03)) {
-        message.files = [{ id: `F0${prng.hex(8).toUpperCase()}`, created: Math.floor(at / 1000), name: "screenshot.png", title: "screenshot", mimetype: "image/png", filetype: "png", size: prng.int(20_000, 900_000), user: author.id }];
+        message.files = [
+          {
+            id: `F0${prng.hex(8).toUpperCase()}`,
+            created: Math.floor(at / 1000),
+            name: "screenshot.png",
+            title: "screenshot",
+            mimetype: "image/png",
+            filetype: "png",
+            size: prng.int(20_000, 900_000),
+            user: author.id,
+          },
+        ];
       }
       byChannel.get(channel.name)!.push(message);
       manifest.regular++;

@@ -39,18 +39,30 @@ export function writeSampleTelegramChats(dir: string, options: { seed: number; m
     const outsider = outsiders[index % outsiders.length]!;
     const members: string[] = [
       ...staff.map((p) => p.telegramName!),
-      ...people().filter((p: Person) => !p.isInternal && p.canonicalCompany === company.company && p.telegramName).map((p) => p.telegramName!),
+      ...people()
+        .filter((p: Person) => !p.isInternal && p.canonicalCompany === company.company && p.telegramName)
+        .map((p) => p.telegramName!),
       outsider,
     ];
     if (company.company === companies[0]!.company) {
       // The beta community is open: individual users without a company talk there too.
-      members.push(...people().filter((p) => !p.canonicalCompany && p.telegramName).map((p) => p.telegramName!));
+      members.push(
+        ...people()
+          .filter((p) => !p.canonicalCompany && p.telegramName)
+          .map((p) => p.telegramName!),
+      );
     }
     const chat = renderChat(prng, company.telegramGroup!, members, options.messagesPerChat);
     const chatDir = join(dir, "chats", folder);
     mkdirSync(chatDir, { recursive: true });
     chat.pages.forEach((page, p) => writeFileSync(join(chatDir, pageName(p)), page));
-    manifest.chats.push({ folder: `chats/${folder}`, name: company.telegramGroup!, messages: chat.messages, service: chat.service, authors: chat.authors.size });
+    manifest.chats.push({
+      folder: `chats/${folder}`,
+      name: company.telegramGroup!,
+      messages: chat.messages,
+      service: chat.service,
+      authors: chat.authors.size,
+    });
     manifest.messages += chat.messages;
     manifest.service += chat.service;
     if (chat.authors.has(outsider)) manifest.unmappedAuthors.push(outsider);
@@ -120,8 +132,12 @@ function renderChat(prng: Prng, title: string, members: string[], count: number)
       body += `<div class="reply_to details">\nIn reply to <a href="${href}" onclick="return GoToMessage(${target})">this message</a>\n</div>\n`;
     }
     body += `<div class="text">\n${escape(chatter(prng).text)}\n</div>\n`;
-    const pic = joined ? "" : `<div class="pull_left userpic_wrap">\n<div class="userpic userpic${(authors.size % 8) + 1}" style="width: 42px; height: 42px">\n<div class="initials" style="line-height: 42px">\n${escape(initials(author))}\n</div>\n</div>\n</div>\n`;
-    page.push(`<div class="message default clearfix${joined ? " joined" : ""}" id="message${id}">\n${pic}<div class="body">\n${body}</div>\n</div>\n`);
+    const pic = joined
+      ? ""
+      : `<div class="pull_left userpic_wrap">\n<div class="userpic userpic${(authors.size % 8) + 1}" style="width: 42px; height: 42px">\n<div class="initials" style="line-height: 42px">\n${escape(initials(author))}\n</div>\n</div>\n</div>\n`;
+    page.push(
+      `<div class="message default clearfix${joined ? " joined" : ""}" id="message${id}">\n${pic}<div class="body">\n${body}</div>\n</div>\n`,
+    );
     previous = { author, at };
     ids.push(id);
     onPage++;
@@ -150,5 +166,9 @@ function serviceMessage(id: number, text: string): string {
 }
 
 function initials(name: string): string {
-  return name.split(" ").map((w) => w.slice(0, 1)).join("").slice(0, 2);
+  return name
+    .split(" ")
+    .map((w) => w.slice(0, 1))
+    .join("")
+    .slice(0, 2);
 }

@@ -41,10 +41,14 @@ const FILE_MESSAGES = 1000;
 const JOIN_WITHIN_SECONDS = 900;
 const BIG_CHAT = 2100;
 
+// prettier-ignore
 const FIRST = ["Anna", "Boris", "Chen", "Dana", "Elif", "Farid", "Gosha", "Hana", "Ivan", "Jules", "Kemal", "Lena", "Maya", "Nikos", "Olga", "Pavel", "Rosa", "Sven", "Tanya", "Yuki"];
 const LAST = ["Ivanova", "Smith", "Müller", "O'Brien", "Kowalski", "Tanaka", "Петров", "García", "", ""];
 const BOTS = ["gif", "vote", "like", "wiki"];
-const WORDS = "the podcast episode was great we should listen again tomorrow credits limit download share play pause link meeting call today why not sure thanks agreed see you later new release bug fix".split(" ");
+const WORDS =
+  "the podcast episode was great we should listen again tomorrow credits limit download share play pause link meeting call today why not sure thanks agreed see you later new release bug fix".split(
+    " ",
+  );
 const EMOJI = ["👍", "❤", "🔥", "😂", "🎉"];
 
 interface Person {
@@ -140,8 +144,7 @@ function renderChat(random: () => number, chat: Chat, count: number, offsetMinut
     }
 
     // Continue the previous sender's burst most of the time, so that joined blocks form.
-    const sender: Person =
-      previous && !previous.service && random() < 0.6 ? chat.people.find((p) => p.id === previous!.fromId)! : author;
+    const sender: Person = previous && !previous.service && random() < 0.6 ? chat.people.find((p) => p.id === previous!.fromId)! : author;
     const forwarded = random() < 0.05 || (previous?.forwardedFrom !== "" && previous !== null && random() < 0.5);
     const forwardedFrom = forwarded
       ? previous?.forwardedFrom && random() < 0.7
@@ -156,15 +159,25 @@ function renderChat(random: () => number, chat: Chat, count: number, offsetMinut
     out.raw(out.push("div", { class: wrap ? "message default clearfix" : "message default clearfix joined", id: `message${id}` }));
     if (wrap) out.raw(out.push("div", { class: "pull_left userpic_wrap" }) + userpic(out, sender) + out.pop());
     out.raw(out.push("div", { class: "body" }));
-    out.raw(out.push("div", { class: "pull_right date details", title: titleDate(local * 1000, offsetMinutes) }) + timeText(local * 1000) + out.pop());
+    out.raw(
+      out.push("div", { class: "pull_right date details", title: titleDate(local * 1000, offsetMinutes) }) +
+        timeText(local * 1000) +
+        out.pop(),
+    );
     if (wrap) {
-      out.raw(out.push("div", { class: "from_name" }) + escape(composeName(sender)) + (via && !forwarded ? ` via @${via}` : "") + out.pop());
+      out.raw(
+        out.push("div", { class: "from_name" }) + escape(composeName(sender)) + (via && !forwarded ? ` via @${via}` : "") + out.pop(),
+      );
     }
     if (forwarded) {
       const forwardedWrap =
         wrap || forwardedFrom !== previous?.forwardedFrom || Math.abs(forwardedDate - (previous?.forwardedDate ?? 0)) > JOIN_WITHIN_SECONDS;
       if (forwardedWrap) {
-        out.raw(out.push("div", { class: "pull_left forwarded userpic_wrap" }) + userpic(out, { id: 1, first: forwardedFrom, last: "" }) + out.pop());
+        out.raw(
+          out.push("div", { class: "pull_left forwarded userpic_wrap" }) +
+            userpic(out, { id: 1, first: forwardedFrom, last: "" }) +
+            out.pop(),
+        );
       }
       out.raw(out.push("div", { class: "forwarded body" }));
       if (forwardedWrap) {
@@ -229,11 +242,17 @@ function opening(out: Markup, chat: Chat, pageIndex: number): void {
 }
 
 function serviceMessage(out: Markup, id: number, text: string): string {
-  return out.push("div", { class: "message service", id: `message${id}` }) + out.push("div", { class: "body details" }) + text + out.pop() + out.pop();
+  return (
+    out.push("div", { class: "message service", id: `message${id}` }) +
+    out.push("div", { class: "body details" }) +
+    text +
+    out.pop() +
+    out.pop()
+  );
 }
 
 function userpic(out: Markup, person: Person): string {
-  const initials = (person.first.trim().slice(0, 1) + person.last.trim().slice(0, 1)) || "";
+  const initials = person.first.trim().slice(0, 1) + person.last.trim().slice(0, 1) || "";
   return (
     out.push("div", { class: `userpic userpic${(person.id % 8) + 1}`, style: "width: 42px; height: 42px" }) +
     out.push("div", { class: "initials", style: "line-height: 42px" }) +
@@ -247,11 +266,19 @@ function mediaMarkup(out: Markup, media: string, id: number): string {
   let s = out.push("div", { class: "media_wrap clearfix" });
   if (media === "photo") {
     s += out.push("a", { class: "photo_wrap clearfix pull_left", href: `photos/photo_${id}@01-01-2024_12-00-00.jpg` });
-    s += out.push("img", { class: "photo", src: `photos/photo_${id}@01-01-2024_12-00-00_thumb.jpg`, style: "width: 260px; height: 195px" }, { empty: true });
+    s += out.push(
+      "img",
+      { class: "photo", src: `photos/photo_${id}@01-01-2024_12-00-00_thumb.jpg`, style: "width: 260px; height: 195px" },
+      { empty: true },
+    );
     s += out.pop();
   } else if (media === "sticker") {
     s += out.push("a", { class: "sticker_wrap clearfix pull_left", href: `stickers/sticker_${id}.webp` });
-    s += out.push("img", { class: "sticker", src: `stickers/sticker_${id}.webp_thumb.jpg`, style: "width: 256px; height: 256px" }, { empty: true });
+    s += out.push(
+      "img",
+      { class: "sticker", src: `stickers/sticker_${id}.webp_thumb.jpg`, style: "width: 256px; height: 256px" },
+      { empty: true },
+    );
     s += out.pop();
   } else {
     const [cls, title, status] =
@@ -355,4 +382,3 @@ function localDay(localSeconds: number): number {
 function pick<T>(random: () => number, list: readonly T[]): T {
   return list[Math.floor(random() * list.length)]!;
 }
-

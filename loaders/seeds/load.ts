@@ -55,7 +55,9 @@ function readSeeds(projectDir: string): Seed[] {
   const dir = join(projectDir, "seeds");
   if (!existsSync(dir)) throw new UserError(`${projectDir} has no seeds/ folder`);
   const declared = readDeclarations(join(dir, "seeds.yaml"), projectDir);
-  const files = readdirSync(dir).filter((f) => f.endsWith(".csv")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".csv"))
+    .sort();
   for (const name of declared.keys()) {
     if (!files.includes(`${name}.csv`)) {
       throw new UserError(`seeds/seeds.yaml declares seed "${name}" but seeds/${name}.csv does not exist`);
@@ -136,7 +138,9 @@ async function checkTypes(connection: DuckDBConnection, seeds: Seed[]): Promise<
       try {
         await connection.run(`select cast(null as ${type})`);
       } catch (error) {
-        throw new UserError(`seeds/seeds.yaml: seed "${seed.name}" column "${column}": ${JSON.stringify(type)} is not a DuckDB type (${messageOf(error)})`);
+        throw new UserError(
+          `seeds/seeds.yaml: seed "${seed.name}" column "${column}": ${JSON.stringify(type)} is not a DuckDB type (${messageOf(error)})`,
+        );
       }
     }
   }

@@ -32,7 +32,8 @@ function elementPlaces(text: string, from: number): { line: number; start: numbe
     const c = text.charCodeAt(i);
     if (c === 10) line++;
     if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character (never a newline in valid JSON)
+      if (c === 92)
+        i++; // a backslash escapes the next character (never a newline in valid JSON)
       else if (c === 34) inString = false;
       continue;
     }

@@ -94,7 +94,10 @@ async function landExport(db: Database, slack: SlackExport, options: SlackLoadOp
   await land("slack_users", directory.users);
   await land("slack_channels", directory.channels);
   for (const batch of batches(dayFiles, (name) => slack.size(name))) {
-    await land("slack_messages", (await slack.read(batch)).map((file) => dayFileDocument(file, directory)));
+    await land(
+      "slack_messages",
+      (await slack.read(batch)).map((file) => dayFileDocument(file, directory)),
+    );
   }
   return results;
 }

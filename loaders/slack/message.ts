@@ -45,8 +45,16 @@ export interface SlackMessage {
 
 /** Subtypes that record something happening to the channel rather than someone saying something. */
 const serviceSubtypes = new Set([
-  "bot_add", "bot_remove", "bot_enable", "bot_disable", "pinned_item", "unpinned_item",
-  "tombstone", "reminder_add", "sh_room_created", "app_conversation_join",
+  "bot_add",
+  "bot_remove",
+  "bot_enable",
+  "bot_disable",
+  "pinned_item",
+  "unpinned_item",
+  "tombstone",
+  "reminder_add",
+  "sh_room_created",
+  "app_conversation_join",
 ]);
 
 export function isServiceSubtype(subtype: string | null): boolean {
@@ -124,18 +132,21 @@ export function slackMessage(raw: unknown, context: SlackContext): SlackMessage 
 function messageFiles(m: Record<string, unknown>): SlackFile[] | null {
   // Exports before 2018 carry one `file`; later ones a `files` array.
   const list = Array.isArray(m.files) ? m.files : m.file ? [m.file] : [];
-  const files = list.map(obj).filter((f) => f !== null).map((f): SlackFile => {
-    const created = Number(f.created ?? f.timestamp);
-    return {
-      id: str(f.id),
-      name: str(f.name),
-      title: str(f.title),
-      mimetype: str(f.mimetype),
-      filetype: str(f.filetype),
-      size: typeof f.size === "number" ? f.size : f.size != null && Number.isFinite(Number(f.size)) ? Number(f.size) : null,
-      created_at: Number.isFinite(created) && created > 0 ? slackTsToIso(String(Math.trunc(created))) : null,
-    };
-  });
+  const files = list
+    .map(obj)
+    .filter((f) => f !== null)
+    .map((f): SlackFile => {
+      const created = Number(f.created ?? f.timestamp);
+      return {
+        id: str(f.id),
+        name: str(f.name),
+        title: str(f.title),
+        mimetype: str(f.mimetype),
+        filetype: str(f.filetype),
+        size: typeof f.size === "number" ? f.size : f.size != null && Number.isFinite(Number(f.size)) ? Number(f.size) : null,
+        created_at: Number.isFinite(created) && created > 0 ? slackTsToIso(String(Math.trunc(created))) : null,
+      };
+    });
   return files.length > 0 ? files : null;
 }
 
@@ -150,10 +161,13 @@ function mediaType(file: SlackFile): string {
 
 function reactionsOf(value: unknown): SlackMessage["reactions"] {
   if (!Array.isArray(value)) return null;
-  const reactions = value.map(obj).filter((r) => r !== null).map((r) => {
-    const users = Array.isArray(r.users) ? r.users.filter((u): u is string => typeof u === "string") : [];
-    return { type: "emoji" as const, emoji: str(r.name) ?? "", count: typeof r.count === "number" ? r.count : users.length, users };
-  });
+  const reactions = value
+    .map(obj)
+    .filter((r) => r !== null)
+    .map((r) => {
+      const users = Array.isArray(r.users) ? r.users.filter((u): u is string => typeof u === "string") : [];
+      return { type: "emoji" as const, emoji: str(r.name) ?? "", count: typeof r.count === "number" ? r.count : users.length, users };
+    });
   return reactions.length > 0 ? reactions : null;
 }
 

@@ -114,11 +114,16 @@ function oneElement(element: JsonArrayElement, text: string, record: (element: J
  * A file's document with one record per element, made by `record`; a file that does not parse
  * becomes one quarantined record, and a file that could not be read at all a failed document.
  */
-function readArray(file: ExportFile, record: (element: JsonArrayElement) => SourceRecord): { doc: SourceDocument; elements: JsonArrayElement[] } {
+function readArray(
+  file: ExportFile,
+  record: (element: JsonArrayElement) => SourceRecord,
+): { doc: SourceDocument; elements: JsonArrayElement[] } {
   const doc: SourceDocument = {
     path: file.path,
     fileName: file.name,
-    sha256: createHash("sha256").update(file.bytes ?? file.fingerprint ?? "").digest("hex"),
+    sha256: createHash("sha256")
+      .update(file.bytes ?? file.fingerprint ?? "")
+      .digest("hex"),
     bytes: file.bytes?.byteLength ?? 0,
     lines: 0,
     records: [],

@@ -127,8 +127,7 @@ function folderSource(dir: string, limits: ExportLimits): Source {
 }
 
 async function zipSource(zipPath: string, limits: ExportLimits): Promise<Source> {
-  const unreadableZip = (error: unknown) =>
-    new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`);
+  const unreadableZip = (error: unknown) => new UserError(`cannot read ${zipPath} as a zip archive: ${messageOf(error)}`);
   let zip: yauzl.ZipFile;
   try {
     // Names are decoded and checked here, not by yauzl, which would abort the whole archive on one bad name.
@@ -156,7 +155,8 @@ async function zipSource(zipPath: string, limits: ExportLimits): Promise<Source>
       const entry = entries.get(name)!;
       const path = `${zipPath}!/${name}`;
       const fingerprint = `${entry.crc32}:${entry.uncompressedSize}`;
-      if (entry.uncompressedSize > limits.maxEntryBytes) return { name, path, unreadable: tooLarge(entry.uncompressedSize, limits), fingerprint };
+      if (entry.uncompressedSize > limits.maxEntryBytes)
+        return { name, path, unreadable: tooLarge(entry.uncompressedSize, limits), fingerprint };
       try {
         // validateEntrySizes makes the stream fail if an entry inflates past the size its header declares.
         const chunks: Buffer[] = [];

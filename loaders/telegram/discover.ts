@@ -10,9 +10,7 @@ export interface ExportFile {
 }
 
 /** A unit of parsing work: one chat folder of HTML pages, or one result.json. */
-export type ExportSource =
-  | { kind: "html"; chatId: string; pages: ExportFile[] }
-  | { kind: "json"; file: ExportFile };
+export type ExportSource = { kind: "html"; chatId: string; pages: ExportFile[] } | { kind: "json"; file: ExportFile };
 
 const PAGE = /^messages(\d*)\.html$/;
 
@@ -60,13 +58,18 @@ async function walk(root: string, dir: string, found: ExportSource[]): Promise<v
     found.push({ kind: "html", chatId: htmlChatId(root, dir), pages: pages.map((p) => exportFile(root, join(dir, p.name))) });
     return;
   }
-  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(naturalCompare);
+  const subdirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort(naturalCompare);
   // Thousands of chat folders: list them concurrently, then keep their sorted order.
-  const below = await Promise.all(subdirs.map(async (name) => {
-    const inner: ExportSource[] = [];
-    await walk(root, join(dir, name), inner);
-    return inner;
-  }));
+  const below = await Promise.all(
+    subdirs.map(async (name) => {
+      const inner: ExportSource[] = [];
+      await walk(root, join(dir, name), inner);
+      return inner;
+    }),
+  );
   for (const inner of below) found.push(...inner);
 }
 

@@ -95,7 +95,8 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
     if (messageId < 0) continue;
     seen.add(messageId);
     try {
-      if (broken) throw new Unparseable(`message ${messageId}: its markup is not closed before message element ${next.attribs.id ?? "?"} begins`);
+      if (broken)
+        throw new Unparseable(`message ${messageId}: its markup is not closed before message element ${next.attribs.id ?? "?"} begins`);
       if (hasClass(node, "service")) {
         block = null;
         const body = childWithClass(node, "body");
@@ -317,9 +318,7 @@ function reactionsOf(span: Element | undefined): TelegramReaction[] | null {
     const countEl = childWithClass(r, "count");
     const userpics = childWithClass(r, "userpics");
     // The count is written only when it exceeds the recent reactors shown as userpics.
-    const count = countEl
-      ? Number(textOf(countEl).trim())
-      : (userpics?.children.filter((c) => c.type === "tag").length ?? 0);
+    const count = countEl ? Number(textOf(countEl).trim()) : (userpics?.children.filter((c) => c.type === "tag").length ?? 0);
     const custom = emojiEl ? findTag(emojiEl, (el) => el.name === "a") : undefined;
     reactions.push({
       type: hasClass(r, "paid") ? "paid" : custom ? "custom_emoji" : "emoji",

@@ -37,7 +37,9 @@ export function parseJsonExport(text: string, wallClock: WallClockToUtc): Source
     for (const message of messages) {
       line++;
       const result = canonical(message, chatId, chatName, wallClock);
-      records.push(typeof result === "string" ? { line, raw: JSON.stringify(message), error: result } : { line, json: messageJson(result) });
+      records.push(
+        typeof result === "string" ? { line, raw: JSON.stringify(message), error: result } : { line, json: messageJson(result) },
+      );
     }
   }
   return records;

@@ -67,7 +67,7 @@ async function discoverParseAndLand(
   const progress: LoadProgress = { files: 0, totalFiles: sources.length, bytes: 0, totalBytes: 0, rows: 0 };
   const parsing = pool.parse(sources, options.timezone, (documents) => {
     progress.files++;
-    for (const d of documents) (progress.rows += d.records.length), (progress.bytes += d.bytes);
+    for (const d of documents) ((progress.rows += d.records.length), (progress.bytes += d.bytes));
     // Chat folders are counted as they are parsed; the byte total is extrapolated from them.
     progress.totalBytes = Math.round((progress.bytes * progress.totalFiles) / progress.files);
     options.onProgress?.(progress);

@@ -59,7 +59,8 @@ export class ParsePool {
         for (const worker of this.workers) {
           const onMessage = (answer: Answer) => {
             if (settled) return;
-            if (answer.error !== undefined) return fail(new Error(`parsing ${describe(sources[answer.index]!)} failed in a worker: ${answer.error}`));
+            if (answer.error !== undefined)
+              return fail(new Error(`parsing ${describe(sources[answer.index]!)} failed in a worker: ${answer.error}`));
             try {
               onDocuments(answer.documents!);
             } catch (error) {
@@ -102,7 +103,8 @@ function spawnWorker(): Worker {
   const entry = new URL("./worker.ts", import.meta.url).href;
   // cheerio is plain JavaScript: loaded before tsx's hooks are in place, its ~60 modules skip
   // them, which takes a third off a worker's start.
-  const preload = typeof import.meta.resolve === "function" ? `import(${JSON.stringify(import.meta.resolve("cheerio/slim"))})` : "Promise.resolve()";
+  const preload =
+    typeof import.meta.resolve === "function" ? `import(${JSON.stringify(import.meta.resolve("cheerio/slim"))})` : "Promise.resolve()";
   const code =
     `${preload}.then(() => import(${JSON.stringify(tsxApi())}))` +
     `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
@@ -117,4 +119,3 @@ function tsxApi(): string {
   const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
   return pathToFileURL(join(dirname(pkg), "dist/esm/api/index.mjs")).href;
 }
-

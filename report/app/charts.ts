@@ -44,7 +44,10 @@ export function statusOverRuns(runs: ReportData["runs"]): HTMLElement {
         backgroundColor: STATUS_COLORS[status],
       })),
     },
-    options: { maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: "actions" } } } },
+    options: {
+      maintainAspectRatio: false,
+      scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: "actions" } } },
+    },
   });
   return box;
 }
@@ -53,7 +56,10 @@ export function durationPerRun(runs: ReportData["runs"]): HTMLElement {
   const { box, canvas: c } = canvas(220);
   new Chart(c, {
     type: "line",
-    data: { labels: runs.map(runLabel), datasets: [{ label: "wall seconds", data: runs.map((r) => Number(r.seconds)), borderColor: "#3b6fd4" }] },
+    data: {
+      labels: runs.map(runLabel),
+      datasets: [{ label: "wall seconds", data: runs.map((r) => Number(r.seconds)), borderColor: "#3b6fd4" }],
+    },
     options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, title: { display: true, text: "seconds" } } } },
   });
   return box;
@@ -63,7 +69,10 @@ export function rowsPerLayer(layers: ReportData["layerRows"]): HTMLElement {
   const { box, canvas: c } = canvas(220);
   new Chart(c, {
     type: "bar",
-    data: { labels: layers.map((l) => l.layer), datasets: [{ label: "rows", data: layers.map((l) => l.rows), backgroundColor: "#3b6fd4" }] },
+    data: {
+      labels: layers.map((l) => l.layer),
+      datasets: [{ label: "rows", data: layers.map((l) => l.rows), backgroundColor: "#3b6fd4" }],
+    },
     options: { maintainAspectRatio: false, plugins: { legend: { display: false } } },
   });
   return box;
@@ -92,7 +101,10 @@ export function timeline(actions: Record<string, unknown>[]): HTMLElement {
       indexAxis: "y",
       maintainAspectRatio: false,
       plugins: { legend: { display: false } },
-      scales: { x: { beginAtZero: true, title: { display: true, text: "seconds" } }, y: { ticks: { autoSkip: false, font: { size: 10 } } } },
+      scales: {
+        x: { beginAtZero: true, title: { display: true, text: "seconds" } },
+        y: { ticks: { autoSkip: false, font: { size: 10 } } },
+      },
     },
   });
   return box;

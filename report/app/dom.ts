@@ -13,7 +13,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (typeof value === "function") el.addEventListener(key.replace(/^on/, ""), value);
     else el.setAttribute(key, value);
   }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) el.append(typeof child === "number" ? String(child) : child);
+  for (const child of children)
+    if (child !== null && child !== undefined && child !== false) el.append(typeof child === "number" ? String(child) : child);
   return el;
 }
 

@@ -38,18 +38,22 @@ function show(id: string): void {
 function header(): void {
   const failed = data.assertions.filter((a) => a.status === "failed").length;
   const last = data.runs.at(-1);
-  document.querySelector("header")!.append(
-    h("h1", {}, "duckform data-quality report"),
-    h(
-      "p",
-      { class: "meta" },
-      `${data.database} · generated ${data.generatedAt}`,
-      last ? ` · last run ${String(last.run_id).slice(0, 8)} at ${last.started_at}` : " · no runs yet",
-      " · ",
-      failed ? h("strong", { class: "bad" }, `${failed} assertion${failed === 1 ? "" : "s"} failing`) : h("strong", { class: "good" }, "all assertions passing"),
-    ),
-    h("nav", {}, ...tabs.map((t) => h("a", { href: `#${t.id}` }, t.title))),
-  );
+  document
+    .querySelector("header")!
+    .append(
+      h("h1", {}, "duckform data-quality report"),
+      h(
+        "p",
+        { class: "meta" },
+        `${data.database} · generated ${data.generatedAt}`,
+        last ? ` · last run ${String(last.run_id).slice(0, 8)} at ${last.started_at}` : " · no runs yet",
+        " · ",
+        failed
+          ? h("strong", { class: "bad" }, `${failed} assertion${failed === 1 ? "" : "s"} failing`)
+          : h("strong", { class: "good" }, "all assertions passing"),
+      ),
+      h("nav", {}, ...tabs.map((t) => h("a", { href: `#${t.id}` }, t.title))),
+    );
 }
 
 /** Links to an action: to its node in the lineage graph. */
@@ -75,7 +79,12 @@ function summary(): HTMLElement {
       h("div", { class: "card" }, h("b", {}, `${Number(seconds ?? 0).toFixed(2)} s`), " wall"),
       h("div", { class: "card" }, h("b", {}, formatNumber(rows)), " rows written"),
     ),
-    h("div", { class: "grid" }, h("figure", {}, h("figcaption", {}, "Status over runs"), statusOverRuns(data.runs)), h("figure", {}, h("figcaption", {}, "Duration per run"), durationPerRun(data.runs))),
+    h(
+      "div",
+      { class: "grid" },
+      h("figure", {}, h("figcaption", {}, "Status over runs"), statusOverRuns(data.runs)),
+      h("figure", {}, h("figcaption", {}, "Duration per run"), durationPerRun(data.runs)),
+    ),
     h("figure", {}, h("figcaption", {}, "Timeline of the last run"), timeline(run.actions)),
     h("h3", {}, "Actions of the last run"),
     table(
@@ -91,7 +100,10 @@ function history(a: AssertionReport): HTMLElement {
     "span",
     { class: "history", title: "status over the last runs, oldest first" },
     ...a.history.map((r) =>
-      h("i", { style: `background:${STATUS_COLORS[r.status] ?? "#ccc"}`, title: `${r.runId.slice(0, 8)}: ${r.status}, ${r.rows ?? 0} rows, ${r.seconds}s` }),
+      h("i", {
+        style: `background:${STATUS_COLORS[r.status] ?? "#ccc"}`,
+        title: `${r.runId.slice(0, 8)}: ${r.status}, ${r.rows ?? 0} rows, ${r.seconds}s`,
+      }),
     ),
   );
 }
@@ -117,7 +129,10 @@ function assertionCard(a: AssertionReport): HTMLElement {
   );
   for (const f of a.failingRows) {
     const rows = f.rows as Record<string, unknown>[];
-    details.append(h("h4", {}, `Failing rows of run ${f.runId.slice(0, 8)} (${f.recordedAt}), first ${rows.length}`), table(rows, undefined, { class: "failing-rows" }));
+    details.append(
+      h("h4", {}, `Failing rows of run ${f.runId.slice(0, 8)} (${f.recordedAt}), first ${rows.length}`),
+      table(rows, undefined, { class: "failing-rows" }),
+    );
   }
   if (a.history.length) details.append(h("h4", {}, "History"), table([...a.history].reverse(), ["runId", "status", "rows", "seconds"]));
   if (a.status === "failed") details.open = true;
@@ -149,7 +164,9 @@ function reconciliation(): HTMLElement {
               "div",
               {},
               `${t.name}: ${t.rows === null ? "view, not counted" : formatNumber(t.rows)}`,
-              t.valid !== undefined ? h("span", { class: "muted" }, ` (${formatNumber(t.valid)} valid, ${formatNumber(t.invalid)} invalid)`) : null,
+              t.valid !== undefined
+                ? h("span", { class: "muted" }, ` (${formatNumber(t.valid)} valid, ${formatNumber(t.invalid)} invalid)`)
+                : null,
             ),
           ),
           l.tables.length ? null : h("div", { class: "muted" }, "—"),
@@ -162,7 +179,12 @@ function reconciliation(): HTMLElement {
     h("figure", {}, h("figcaption", {}, "Rows per layer"), rowsPerLayer(data.layerRows)),
     ...data.reconciliation.map((r) => h("div", { class: "source" }, h("h3", {}, `raw.${r.source}`), chain(r))),
     h("h3", {}, `Quarantine: ${formatNumber(data.quarantine.total)} lines`),
-    h("div", { class: "grid" }, h("div", {}, h("h4", {}, "By reason"), table(data.quarantine.byReason)), h("div", {}, h("h4", {}, "By file"), table(data.quarantine.byFile))),
+    h(
+      "div",
+      { class: "grid" },
+      h("div", {}, h("h4", {}, "By reason"), table(data.quarantine.byReason)),
+      h("div", {}, h("h4", {}, "By file"), table(data.quarantine.byFile)),
+    ),
     h("h3", {}, "Load ledger"),
     table(data.ledger.byStatus),
     h("details", {}, h("summary", {}, `Files (${data.ledger.files.length} most recent)`), table(data.ledger.files)),
@@ -181,7 +203,12 @@ function enrichment(): HTMLElement {
     h(
       "div",
       { class: "cards" },
-      h("div", { class: "card" }, h("b", {}, `${pct} %`), ` coverage (${formatNumber(e.annotated)} of ${formatNumber(e.messages)} messages)`),
+      h(
+        "div",
+        { class: "card" },
+        h("b", {}, `${pct} %`),
+        ` coverage (${formatNumber(e.annotated)} of ${formatNumber(e.messages)} messages)`,
+      ),
       h("div", { class: "card" }, h("b", {}, formatNumber(tokens)), " tokens"),
       h("div", { class: "card" }, h("b", {}, `$${cost.toFixed(4)}`), " cost"),
     ),
@@ -207,7 +234,13 @@ function details(a: ActionNode): HTMLElement {
       "ul",
       {},
       ...a.assertions.map((n) =>
-        h("li", {}, badge(assertionByName.get(n)?.status ?? "not run"), " ", h("a", { href: `#assertions/${encodeURIComponent(n)}` }, short(n))),
+        h(
+          "li",
+          {},
+          badge(assertionByName.get(n)?.status ?? "not run"),
+          " ",
+          h("a", { href: `#assertions/${encodeURIComponent(n)}` }, short(n)),
+        ),
       ),
     ),
     a.dependencies.length ? h("p", {}, "Reads ", ...a.dependencies.flatMap((d, i) => [i ? ", " : "", actionLink(d)])) : null,
@@ -247,24 +280,31 @@ function catalog(): HTMLElement {
   }
   for (const r of rows) r.text = `${r.table} ${r.column} ${r.type} ${r.description} ${r.tests}`.toLowerCase();
   const body = h("tbody");
-  const search = h("input", { type: "search", placeholder: "Search tables, columns, descriptions…", "aria-label": "Search the catalog", id: "catalog-search" });
+  const search = h("input", {
+    type: "search",
+    placeholder: "Search tables, columns, descriptions…",
+    "aria-label": "Search the catalog",
+    id: "catalog-search",
+  });
   const countLine = h("p", { class: "muted" });
   const render = () => {
     const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const hits = rows.filter((r) => words.every((w) => r.text.includes(w)));
     countLine.textContent = `${hits.length} of ${rows.length} entries`;
     body.replaceChildren(
-      ...hits.slice(0, 2000).map((r) =>
-        h(
-          "tr",
-          { class: r.column ? "column-row" : "table-row" },
-          h("td", {}, r.column ? "" : actionLink(r.table)),
-          h("td", {}, r.column),
-          h("td", {}, r.type),
-          h("td", {}, cell(r.description)),
-          h("td", {}, r.tests),
+      ...hits
+        .slice(0, 2000)
+        .map((r) =>
+          h(
+            "tr",
+            { class: r.column ? "column-row" : "table-row" },
+            h("td", {}, r.column ? "" : actionLink(r.table)),
+            h("td", {}, r.column),
+            h("td", {}, r.type),
+            h("td", {}, cell(r.description)),
+            h("td", {}, r.tests),
+          ),
         ),
-      ),
     );
   };
   search.addEventListener("input", render);
@@ -274,7 +314,12 @@ function catalog(): HTMLElement {
     {},
     search,
     countLine,
-    h("table", { class: "catalog" }, h("thead", {}, h("tr", {}, ...["table", "column", "type", "description", "tests"].map((k) => h("th", {}, k)))), body),
+    h(
+      "table",
+      { class: "catalog" },
+      h("thead", {}, h("tr", {}, ...["table", "column", "type", "description", "tests"].map((k) => h("th", {}, k)))),
+      body,
+    ),
   );
 }
 

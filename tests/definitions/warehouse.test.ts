@@ -41,7 +41,10 @@ async function land(file: string, eventFiles: string[], chats: boolean): Promise
   }
 }
 
-const eventFiles = () => readdirSync(join(sampleDir, "events")).sort().map((f) => join(sampleDir, "events", f));
+const eventFiles = () =>
+  readdirSync(join(sampleDir, "events"))
+    .sort()
+    .map((f) => join(sampleDir, "events", f));
 const run = (file: string, options: Parameters<typeof runProject>[1] = {}) =>
   runProject(REPO, { database: file, resultsFile: join(tempDir(), "run_results.json"), concurrency: 2, ...options });
 
@@ -59,14 +62,21 @@ describe("the warehouse on the sample", () => {
     expect(await rows(file, "select count(*) as n from gold.fct_user_interactions")).toEqual([{ n: events.validEvents }]);
     // Every well-formed line is in bronze, invalid ones with their reasons; malformed lines are quarantined.
     expect(await rows(file, "select count(*) as n from bronze.stg_events__product_events")).toEqual([{ n: events.jsonObjects }]);
-    const codes = await rows(file, "select code, count(*) as n from (select unnest(validation_errors) as code from bronze.stg_events__product_events) group by code order by code");
+    const codes = await rows(
+      file,
+      "select code, count(*) as n from (select unnest(validation_errors) as code from bronze.stg_events__product_events) group by code order by code",
+    );
     const planted: Record<string, number> = {};
     for (const { code } of events.invalid) planted[code] = (planted[code] ?? 0) + 1;
     expect(Object.fromEntries(codes.map((r) => [r.code, r.n]))).toEqual(planted);
-    expect(await rows(file, "select count(*) as n from raw.quarantine where source_table = 'events'")).toEqual([{ n: events.malformed.length }]);
+    expect(await rows(file, "select count(*) as n from raw.quarantine where source_table = 'events'")).toEqual([
+      { n: events.malformed.length },
+    ]);
     // Duplicates: the later copy won.
     const dup = events.duplicates[0];
-    expect(await rows(file, `select _file from silver.int_events__deduplicated where event_id = '${dup.eventId}'`)).toEqual([{ _file: dup.file }]);
+    expect(await rows(file, `select _file from silver.int_events__deduplicated where event_id = '${dup.eventId}'`)).toEqual([
+      { _file: dup.file },
+    ]);
     // Every message has a person.
     expect(await rows(file, "select count(*) as n from gold.fct_messages where user_key is null")).toEqual([{ n: 0 }]);
     // A copy under another name, opened read-only as a BI tool would, serves every view.
@@ -85,9 +95,21 @@ describe("the warehouse on the sample", () => {
     // An event for an episode nobody published (valid in bronze: episodes are checked across tables),
     // a raw line that vanished after it was validated, and a tampered ledger.
     const extra = join(tempDir(), "planted.ndjson");
-    writeFileSync(extra, JSON.stringify({ event_id: "planted-1", user_id: "user_0001", event_type: "play", occurred_at: "2024-06-01T12:00:00Z", episode_id: "ep_9999" }) + "\n");
+    writeFileSync(
+      extra,
+      JSON.stringify({
+        event_id: "planted-1",
+        user_id: "user_0001",
+        event_type: "play",
+        occurred_at: "2024-06-01T12:00:00Z",
+        episode_id: "ep_9999",
+      }) + "\n",
+    );
     await land(file, [extra], false);
-    await rows(file, `delete from raw.events where payload ->> 'event_id' = '${manifest.events.duplicates[0].eventId}' and _file = '${manifest.events.duplicates[0].file}'; select 1`);
+    await rows(
+      file,
+      `delete from raw.events where payload ->> 'event_id' = '${manifest.events.duplicates[0].eventId}' and _file = '${manifest.events.duplicates[0].file}'; select 1`,
+    );
 
     const result = await run(file);
     const status = Object.fromEntries(result.actions.map((a) => [a.name.split(".").pop(), a.status]));
@@ -99,7 +121,8 @@ describe("the warehouse on the sample", () => {
       file,
       `select assertion, row_json::varchar as row_json from duckform_meta.assertion_failures where run_id = '${result.runId}' order by assertion`,
     );
-    const byAssertion = (name: string) => failures.filter((f) => String(f.assertion).endsWith(name)).map((f) => JSON.parse(String(f.row_json)));
+    const byAssertion = (name: string) =>
+      failures.filter((f) => String(f.assertion).endsWith(name)).map((f) => JSON.parse(String(f.row_json)));
     expect(byAssertion("interactions_without_episode")).toEqual([{ event_id: "planted-1", episode_id: "ep_9999" }]);
     const [counts] = byAssertion("raw_events_missing_from_bronze");
     expect(counts.bronze_rows - counts.raw_rows).toBe(1);
@@ -121,11 +144,16 @@ describe("the warehouse on the sample", () => {
     expect(last.status).toBe("success");
     expect(last.actions.find((a) => a.name.endsWith("fct_user_interactions"))!.mode).toBe("incremental");
 
-    const goldTables = (await rows(file, "select table_name from duckdb_tables() where schema_name = 'gold' order by 1")).map((r) => String(r.table_name));
+    const goldTables = (await rows(file, "select table_name from duckdb_tables() where schema_name = 'gold' order by 1")).map((r) =>
+      String(r.table_name),
+    );
     const fingerprint = async () => {
       const out: Record<string, unknown> = {};
       for (const table of goldTables) {
-        const [row] = await rows(file, `select count(*) as n, md5(coalesce(string_agg(t::varchar, '\n' order by t::varchar), '')) as h from gold.${table} as t`);
+        const [row] = await rows(
+          file,
+          `select count(*) as n, md5(coalesce(string_agg(t::varchar, '\n' order by t::varchar), '')) as h from gold.${table} as t`,
+        );
         out[table] = row;
       }
       return out;
@@ -165,7 +193,9 @@ describe("the warehouse on the sample", () => {
   });
 
   it("compiles with the official `dataform compile` to the same graph", () => {
-    const official = JSON.parse(execFileSync(join(REPO, "node_modules", ".bin", "dataform"), ["compile", REPO, "--json"], { encoding: "utf8", maxBuffer: 64 << 20 }));
+    const official = JSON.parse(
+      execFileSync(join(REPO, "node_modules", ".bin", "dataform"), ["compile", REPO, "--json"], { encoding: "utf8", maxBuffer: 64 << 20 }),
+    );
     const ours = compileProject(REPO);
     const names = (graph: { tables: { target: { name: string } }[] }) => graph.tables.map((t) => t.target.name).sort();
     expect(names(official)).toEqual(names(ours));

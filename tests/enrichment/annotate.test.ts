@@ -34,11 +34,16 @@ describe("enrich against an OpenAI-compatible server", () => {
   it("annotates or dead-letters every message under 30% 429/5xx/timeouts and 10% malformed answers, then annotates the dead letters once the faults stop", async () => {
     const messages = distinctMessages(200);
     const file = await enrichmentDatabase(messages);
-    const server = await mock({ retryAfterMs: 20, faults: { rateLimit: 0.1, serverError: 0.1, timeout: 0.1, malformed: 0.07, missingIds: 0.03 } });
+    const server = await mock({
+      retryAfterMs: 20,
+      faults: { rateLimit: 0.1, serverError: 0.1, timeout: 0.1, malformed: 0.07, missingIds: 0.03 },
+    });
 
     // One retry per request and two answers per text, so that some texts are bound to fail. A
     // tenth of requests timing out can put 4 in a row: that the breaker may call down (circuit.test.ts).
-    const first = (await run(file, server, { retry: { retries: 1, minDelayMs: 5, maxDelayMs: 40 }, circuit: { timeoutsBeforeDown: Infinity } })).tasks[0]!;
+    const first = (
+      await run(file, server, { retry: { retries: 1, minDelayMs: 5, maxDelayMs: 40 }, circuit: { timeoutsBeforeDown: Infinity } })
+    ).tasks[0]!;
     expect(first.status).toBe("complete");
     expect(first.retries).toBeGreaterThan(0);
     expect(first.invalidResponses).toBeGreaterThan(0);
@@ -60,12 +65,20 @@ describe("enrich against an OpenAI-compatible server", () => {
     expect(Number(counts!.annotated) + Number(counts!.dead)).toBe(200);
     expect(first.messagesDone + first.messagesDeadLettered).toBe(200);
     expect(counts!.dead).toBeGreaterThan(0);
-    const reasons = await rows(file, "select distinct regexp_extract(reason, '^(timeout|HTTP [0-9]+|malformed JSON|missing from the response|invalid annotation)') as kind from enrichment.annotation_dead_letters");
+    const reasons = await rows(
+      file,
+      "select distinct regexp_extract(reason, '^(timeout|HTTP [0-9]+|malformed JSON|missing from the response|invalid annotation)') as kind from enrichment.annotation_dead_letters",
+    );
     expect(reasons.every((r) => r.kind !== "")).toBe(true);
 
     server.setFaults({});
     const second = (await run(file, server)).tasks[0]!;
-    expect(second).toMatchObject({ status: "complete", messagesPending: counts!.dead, messagesDone: counts!.dead, messagesDeadLettered: 0 });
+    expect(second).toMatchObject({
+      status: "complete",
+      messagesPending: counts!.dead,
+      messagesDone: counts!.dead,
+      messagesDeadLettered: 0,
+    });
     expect(await rows(file, "select count(distinct message_key) as n from enrichment.message_annotations")).toEqual([{ n: 200 }]);
     expect(await rows(file, "select count(*) as n from enrichment.annotation_dead_letters")).toEqual([{ n: 0 }]);
 
@@ -96,10 +109,36 @@ describe("enrich against an OpenAI-compatible server", () => {
 
   it("sends no email, phone number, user id or known name: only placeholders, and puts the originals back in the entities", async () => {
     const users = [
-      { user_key: "user_0042", user_id: "user_0042", display_name: "Hiro Rossi", email: "hiro.rossi@earshot.example", telegram_name: "Hiro", slack_user_id: "U0C87D3E3D" },
-      { user_key: "slack:U0986FD339", user_id: null, display_name: "Lars Ramos", email: null, telegram_name: null, slack_user_id: "U0986FD339" },
+      {
+        user_key: "user_0042",
+        user_id: "user_0042",
+        display_name: "Hiro Rossi",
+        email: "hiro.rossi@earshot.example",
+        telegram_name: "Hiro",
+        slack_user_id: "U0C87D3E3D",
+      },
+      {
+        user_key: "slack:U0986FD339",
+        user_id: null,
+        display_name: "Lars Ramos",
+        email: null,
+        telegram_name: null,
+        slack_user_id: "U0986FD339",
+      },
     ];
-    const secrets = ["hiro.rossi@earshot.example", "jane@example.org", "+44 20 7946 0958", "555-867-5309", "user_0042", "U0C87D3E3D", "U0986FD339", "Hiro", "Rossi", "Lars Ramos", "@hiro_r"];
+    const secrets = [
+      "hiro.rossi@earshot.example",
+      "jane@example.org",
+      "+44 20 7946 0958",
+      "555-867-5309",
+      "user_0042",
+      "U0C87D3E3D",
+      "U0986FD339",
+      "Hiro",
+      "Rossi",
+      "Lars Ramos",
+      "@hiro_r",
+    ];
     const messages: TestMessage[] = [
       { message_key: "m1", text: "Mail hiro.rossi@earshot.example or jane@example.org about the crash", user_key: "user_0042" },
       { message_key: "m2", text: "Call me on +44 20 7946 0958 or 555-867-5309, the player freezes" },
@@ -118,7 +157,10 @@ describe("enrich against an OpenAI-compatible server", () => {
     expect(bytes).toContain("[PHONE_2]");
     expect(bytes).toContain("[PERSON_1]");
     // Stored entities carry the originals: the rules' identifiers and the model's restored people.
-    const entities = await rows(file, "select message_key, e.name, e.type from (select message_key, unnest(entities) as e from enrichment.message_annotations) order by all");
+    const entities = await rows(
+      file,
+      "select message_key, e.name, e.type from (select message_key, unnest(entities) as e from enrichment.message_annotations) order by all",
+    );
     expect(entities).toEqual(
       expect.arrayContaining([
         { message_key: "m1", name: "hiro.rossi@earshot.example", type: "email" },
@@ -139,7 +181,10 @@ describe("enrich against an OpenAI-compatible server", () => {
     expect(first.messagesDone + first.messagesLeft).toBe(40);
     const second = (await run(file, server)).tasks[0]!;
     expect(second).toMatchObject({ status: "complete", messagesPending: first.messagesLeft, messagesDone: first.messagesLeft });
-    const usage = await rows(file, "select status, messages_done, input_tokens > 0 as counted from enrichment.enrichment_runs order by started_at");
+    const usage = await rows(
+      file,
+      "select status, messages_done, input_tokens > 0 as counted from enrichment.enrichment_runs order by started_at",
+    );
     expect(usage).toEqual([
       { status: "budget_reached", messages_done: first.messagesDone, counted: true },
       { status: "complete", messages_done: first.messagesLeft, counted: true },

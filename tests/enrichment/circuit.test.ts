@@ -39,7 +39,19 @@ describe("a provider that accepts connections and never answers", () => {
     const server = await mock({ timeout: 1 });
     const started = performance.now();
     // A per-request timeout longer than the deadline: the deadline is what ends the run.
-    const hung = await duckform(["enrich", "--database", file, "--provider", "openai", "--base-url", server.url, "--timeout", "60", "--deadline", "2"]);
+    const hung = await duckform([
+      "enrich",
+      "--database",
+      file,
+      "--provider",
+      "openai",
+      "--base-url",
+      server.url,
+      "--timeout",
+      "60",
+      "--deadline",
+      "2",
+    ]);
     const elapsedMs = performance.now() - started;
 
     expect(hung.code).toBe(0);
@@ -47,7 +59,9 @@ describe("a provider that accepts connections and never answers", () => {
     // About 4 s alone, 14 s under the full suite on 2 cores (the CLI's start is most of it);
     // without the deadline the first request alone would hold it 60 s.
     expect(elapsedMs).toBeLessThan(40_000);
-    expect(hung.stdout).toMatch(/^enrich: annotate \[openai gpt-4o-mini\]; 0 annotated, 0 reused, 0 dead-lettered, 6 left of 6 pending;.* — provider unavailable$/m);
+    expect(hung.stdout).toMatch(
+      /^enrich: annotate \[openai gpt-4o-mini\]; 0 annotated, 0 reused, 0 dead-lettered, 6 left of 6 pending;.* — provider unavailable$/m,
+    );
     expect(hung.stderr).toMatch(
       /^duckform: openai not answering: no request succeeded within the 2 s deadline \(raise --deadline if the model is only slow\)\. 6 messages were not annotated and stay pending/m,
     );
@@ -85,7 +99,11 @@ describe("a provider that accepts connections and never answers", () => {
     const file = await enrichmentDatabase(distinctMessages(12));
     const server = await mock({ stall: 1 });
     const result = await run(file, server);
-    expect(result.tasks[0]).toMatchObject({ status: "provider_unavailable", messagesLeft: 12, note: expect.stringMatching(/4 requests in a row timed out/) });
+    expect(result.tasks[0]).toMatchObject({
+      status: "provider_unavailable",
+      messagesLeft: 12,
+      note: expect.stringMatching(/4 requests in a row timed out/),
+    });
     expect(annotateMs(result)).toBeLessThan(5000);
   });
 
@@ -93,7 +111,11 @@ describe("a provider that accepts connections and never answers", () => {
     const file = await enrichmentDatabase(distinctMessages(8));
     const server = await mock({ rateLimit: 1 }, { retryAfterMs: 60_000 });
     const result = await run(file, server, { circuit: { deadlineMs: 500 } });
-    expect(result.tasks[0]).toMatchObject({ status: "provider_unavailable", messagesLeft: 8, note: expect.stringMatching(/within the 0\.5 s deadline/) });
+    expect(result.tasks[0]).toMatchObject({
+      status: "provider_unavailable",
+      messagesLeft: 8,
+      note: expect.stringMatching(/within the 0\.5 s deadline/),
+    });
     expect(annotateMs(result)).toBeLessThan(5000);
     expect(server.requests).toHaveLength(2);
   });
@@ -126,7 +148,9 @@ describe("a provider that answers with something other than the API's JSON", () 
     const server = await mock({ notJson: 1 });
     const task = (await run(file, server)).tasks[0]!;
     expect(task).toMatchObject({ status: "provider_unavailable", messagesLeft: 6, messagesDeadLettered: 0 });
-    expect(task.note).toMatch(/^openai unavailable: provider returned HTML\/text, not JSON \(though its content-type said JSON\): "Unexpected token '<'/);
+    expect(task.note).toMatch(
+      /^openai unavailable: provider returned HTML\/text, not JSON \(though its content-type said JSON\): "Unexpected token '<'/,
+    );
   });
 });
 
@@ -150,7 +174,8 @@ describe("dead-letter reasons", () => {
     expect(task).toMatchObject({ status: "complete", messagesDeadLettered: 4, requests: 3, retries: 2 });
     expect(await reasons(file)).toEqual([
       {
-        reason: 'HTTP 502: provider returned HTML/text, not JSON: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gatew" (gave up after 3 attempts)',
+        reason:
+          'HTTP 502: provider returned HTML/text, not JSON: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gatew" (gave up after 3 attempts)',
         attempts: 3,
       },
     ]);

@@ -38,7 +38,14 @@ async function landedChats(): Promise<string> {
 }
 
 const build = (file: string) =>
-  runProject(REPO, { database: file, actions: ENRICHMENT_GOLD, tags: ["enrichment"], includeDependencies: true, resultsFile: join(tempDir(), "run_results.json"), concurrency: 2 });
+  runProject(REPO, {
+    database: file,
+    actions: ENRICHMENT_GOLD,
+    tags: ["enrichment"],
+    includeDependencies: true,
+    resultsFile: join(tempDir(), "run_results.json"),
+    concurrency: 2,
+  });
 
 describe("enrichment in the pipeline, on the local provider", () => {
   it("builds the topic and entity dimensions with every assertion passing, with no network", async () => {
@@ -53,7 +60,13 @@ describe("enrichment in the pipeline, on the local provider", () => {
       const result = await enrich({ projectDir: REPO, database: file, provider: { name: "local" }, embeddings: true });
       expect(fetchSpy).not.toHaveBeenCalled();
       const [annotate, embed] = result.tasks;
-      expect(annotate).toMatchObject({ status: "complete", provider: "local", messagesDeadLettered: 0, messagesLeft: 0, requests: expect.any(Number) });
+      expect(annotate).toMatchObject({
+        status: "complete",
+        provider: "local",
+        messagesDeadLettered: 0,
+        messagesLeft: 0,
+        requests: expect.any(Number),
+      });
       expect(annotate!.messagesDone).toBe(annotate!.messagesPending);
       expect(embed).toMatchObject({ status: "complete", model: "local-hash-256-v1", messagesLeft: 0 });
     } finally {
@@ -63,7 +76,12 @@ describe("enrichment in the pipeline, on the local provider", () => {
     const after = await build(file);
     expect(after.actions.filter((a) => a.status !== "success")).toEqual([]);
     const ran = after.actions.map((a) => a.name);
-    for (const assertion of ["topic_bridge_without_message", "entity_bridge_without_entity", "daily_topics_disagree_with_bridge", "categories_outside_seed"]) {
+    for (const assertion of [
+      "topic_bridge_without_message",
+      "entity_bridge_without_entity",
+      "daily_topics_disagree_with_bridge",
+      "categories_outside_seed",
+    ]) {
       expect(ran).toContain(`duckform.quality.${assertion}`);
     }
     const [counts] = await rows(
@@ -80,7 +98,10 @@ describe("enrichment in the pipeline, on the local provider", () => {
     // The sample's chatter names shows and platforms from the seeds; they come out as typed entities.
     const types = await rows(file, "select distinct entity_type from gold.dim_entities order by 1");
     expect(types.map((t) => t.entity_type)).toEqual(expect.arrayContaining(["media"]));
-    const [topic] = await rows(file, "select topic, message_count, first_seen_at <= last_seen_at as ordered from gold.dim_topics order by message_count desc, topic limit 1");
+    const [topic] = await rows(
+      file,
+      "select topic, message_count, first_seen_at <= last_seen_at as ordered from gold.dim_topics order by message_count desc, topic limit 1",
+    );
     expect(topic).toMatchObject({ ordered: true });
 
     // A second enrich has nothing to do.
@@ -103,7 +124,9 @@ describe("enrichment in the pipeline, on the local provider", () => {
     expect(first.stdout).toMatch(/^Run succeeded in .*, 0 failed, 0 skipped/m);
     const done = await duckform(["enrich", "--database", file, "--embeddings"]);
     expect(done).toMatchObject({ code: 0, stderr: "" });
-    expect(done.stdout).toMatch(/^enrich: annotate \[local local-rules-v\d+\+compromise-[\d.]+\]; (\d+) annotated, 0 reused, 0 dead-lettered, 0 left of \1 pending/m);
+    expect(done.stdout).toMatch(
+      /^enrich: annotate \[local local-rules-v\d+\+compromise-[\d.]+\]; (\d+) annotated, 0 reused, 0 dead-lettered, 0 left of \1 pending/m,
+    );
     expect(done.stdout).toMatch(/^enrich: embed \[local local-hash-256-v1\]/m);
     const second = await duckform(["run", "--database", file]);
     expect(second.code).toBe(0);
@@ -123,8 +146,12 @@ describe("enrichment in the pipeline, on the local provider", () => {
     await server.close();
     const down = await duckform(["enrich", "--database", file, "--provider", "openai", "--base-url", server.url, "--retries", "0"]);
     expect(down.code).toBe(0);
-    expect(down.stdout).toMatch(/^enrich: annotate \[openai gpt-4o-mini\]; 0 annotated, 0 reused, 0 dead-lettered, 6 left of 6 pending;.* — provider unavailable$/m);
-    expect(down.stderr).toMatch(/^duckform: openai unavailable: connection failed: ECONNREFUSED\. 6 messages were not annotated and stay pending/);
+    expect(down.stdout).toMatch(
+      /^enrich: annotate \[openai gpt-4o-mini\]; 0 annotated, 0 reused, 0 dead-lettered, 6 left of 6 pending;.* — provider unavailable$/m,
+    );
+    expect(down.stderr).toMatch(
+      /^duckform: openai unavailable: connection failed: ECONNREFUSED\. 6 messages were not annotated and stay pending/,
+    );
     expect(down.stderr).toContain("`duckform run` still builds every table");
   });
 
@@ -137,8 +164,13 @@ describe("enrichment in the pipeline, on the local provider", () => {
       db.close();
     }
     const out = await duckform(["enrich", "--database", file]);
-    expect(out).toMatchObject({ code: 1, stderr: "duckform: enrichment.message_annotations does not exist: build it first with `duckform run`\n" });
+    expect(out).toMatchObject({
+      code: 1,
+      stderr: "duckform: enrichment.message_annotations does not exist: build it first with `duckform run`\n",
+    });
     expect(await rows(file, "select count(*) as n from enrichment.enrichment_runs")).toEqual([{ n: 0 }]);
-    expect(await rows(file, "select count(*) as n from information_schema.tables where table_name = 'message_annotations'")).toEqual([{ n: 0 }]);
+    expect(await rows(file, "select count(*) as n from information_schema.tables where table_name = 'message_annotations'")).toEqual([
+      { n: 0 },
+    ]);
   });
 });

@@ -11,11 +11,15 @@ describe("redaction before text leaves the process", () => {
     const { text, placeholders } = redact(
       "Hiro Rossi (hiro@earshot.example) said: call +44 20 7946 0958 or 0049-30-1234567; cc @lars_r, <@U0C87D3E3D|hiro>, user_0001 and hiro again",
     );
-    expect(text).toBe("[PERSON_1] ([EMAIL_1]) said: call [PHONE_1] or [PHONE_2]; cc [HANDLE_1], [USER_ID_1], [USER_ID_2] and [PERSON_2] again");
+    expect(text).toBe(
+      "[PERSON_1] ([EMAIL_1]) said: call [PHONE_1] or [PHONE_2]; cc [HANDLE_1], [USER_ID_1], [USER_ID_2] and [PERSON_2] again",
+    );
     expect(placeholders.get("[EMAIL_1]")).toBe("hiro@earshot.example");
     expect(placeholders.get("[PERSON_1]")).toBe("Hiro Rossi");
     expect(placeholders.get("[PERSON_2]")).toBe("hiro");
-    expect(restorePlaceholders("ask [PERSON_1] at [EMAIL_1] or [PHONE_9]", placeholders)).toBe("ask Hiro Rossi at hiro@earshot.example or [PHONE_9]");
+    expect(restorePlaceholders("ask [PERSON_1] at [EMAIL_1] or [PHONE_9]", placeholders)).toBe(
+      "ask Hiro Rossi at hiro@earshot.example or [PHONE_9]",
+    );
   });
 
   it("keeps dates, times, short numbers and words that merely resemble a surname", () => {

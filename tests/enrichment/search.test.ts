@@ -22,9 +22,13 @@ describe("embeddings and search", () => {
     const file = await enrichmentDatabase(messages);
     const [, embed] = (await enrich({ projectDir: REPO, database: file, provider: { name: "local" }, embeddings: true })).tasks;
     expect(embed).toMatchObject({ task: "embed", messagesPending: 4, messagesDone: 4, texts: 3 });
-    expect(await sqlRows(file, "select typeof(embedding) as type, dimensions, count(*) as n from enrichment.message_embeddings group by all", "duckform")).toEqual([
-      { type: "FLOAT[]", dimensions: 256, n: 4 },
-    ]);
+    expect(
+      await sqlRows(
+        file,
+        "select typeof(embedding) as type, dimensions, count(*) as n from enrichment.message_embeddings group by all",
+        "duckform",
+      ),
+    ).toEqual([{ type: "FLOAT[]", dimensions: 256, n: 4 }]);
     const hits = await search({ projectDir: REPO, database: file, provider: { name: "local" }, query: "credit limit", limit: 2 });
     expect(hits.map((h) => h.message_key)[0]).toBe("k3");
     expect(hits[0]!.similarity).toBeGreaterThan(hits[1]!.similarity);
@@ -39,7 +43,13 @@ describe("embeddings and search", () => {
     const embeddingRequests = server.requests.filter((r) => r.path.endsWith("/embeddings"));
     expect(embeddingRequests).toHaveLength(1);
     expect(embeddingRequests[0]!.body.toString()).not.toContain("jane@example.org");
-    const hits = await search({ projectDir: REPO, database: file, provider, query: "Hit my credit limit again, mail me at jane@example.org", limit: 1 });
+    const hits = await search({
+      projectDir: REPO,
+      database: file,
+      provider,
+      query: "Hit my credit limit again, mail me at jane@example.org",
+      limit: 1,
+    });
     // The mock's vectors hash the text, so only the identical (redacted) text is a perfect match.
     expect(hits).toEqual([expect.objectContaining({ message_key: "k3" })]);
     expect(hits[0]!.similarity).toBeCloseTo(1, 5);

@@ -20,6 +20,9 @@ describe("includes/constants.js", () => {
 
   it("reads the session gap and the report end date from the project's vars", () => {
     expect(constants()).toMatchObject({ SESSION_GAP_MINUTES: 30, END_DATE: "2025-01-01" });
-    expect(constants({ session_gap_minutes: "45", end_date: "2024-07-01" })).toMatchObject({ SESSION_GAP_MINUTES: 45, END_DATE: "2024-07-01" });
+    expect(constants({ session_gap_minutes: "45", end_date: "2024-07-01" })).toMatchObject({
+      SESSION_GAP_MINUTES: 45,
+      END_DATE: "2024-07-01",
+    });
   });
 });

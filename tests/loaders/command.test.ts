@@ -42,7 +42,11 @@ afterEach(() => {
 
 describe("runLoadCommand", () => {
   it("opens the project's database, prints the summary with the source's addition, and leaves the exit code alone when all landed", async () => {
-    const { out, err, exitCode, opened } = await run([result("a.json", "landed", { rowsLanded: 3 }), result("b.json", "skipped")], {}, " (raw.test 3)");
+    const { out, err, exitCode, opened } = await run(
+      [result("a.json", "landed", { rowsLanded: 3 }), result("b.json", "skipped")],
+      {},
+      " (raw.test 3)",
+    );
     expect(opened).toBe(true);
     expect(err).toEqual([]);
     expect(out).toHaveLength(1);

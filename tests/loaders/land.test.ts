@@ -15,18 +15,14 @@ describe("landDocuments", () => {
   it("lands each record's JSON with its file and line, and writes one ledger row per file", async () => {
     const db = await tempDatabase();
     const results = await landDocuments(db, "chat", [doc("a.json", messages)], { loadId: "load-1" });
-    expect(results).toEqual([
-      { fileName: "a.json", path: "/exports/a.json", status: "landed", rowsLanded: 2, rowsQuarantined: 0 },
-    ]);
+    expect(results).toEqual([{ fileName: "a.json", path: "/exports/a.json", status: "landed", rowsLanded: 2, rowsQuarantined: 0 }]);
     const rows = await queryRows(db, "select payload::varchar as payload, _file, _line, _load_id from raw.chat order by _line");
     expect(rows).toEqual([
       { payload: '{"id":1,"text":"hello"}', _file: "a.json", _line: 1, _load_id: "load-1" },
       { payload: '{"id":2,"text":"world"}', _file: "a.json", _line: 2, _load_id: "load-1" },
     ]);
     const ledger = await queryRows(db, "select source_table, file_name, file_path, rows_landed, status from raw.load_ledger");
-    expect(ledger).toEqual([
-      { source_table: "chat", file_name: "a.json", file_path: "/exports/a.json", rows_landed: 2, status: "landed" },
-    ]);
+    expect(ledger).toEqual([{ source_table: "chat", file_name: "a.json", file_path: "/exports/a.json", rows_landed: 2, status: "landed" }]);
   });
 
   it("quarantines records that carry an error, are not valid JSON, or are not an object", async () => {
@@ -55,7 +51,7 @@ describe("landDocuments", () => {
         { line: 1, json: '{"a":1} {"b":2}' },
         { line: 2, json: '{"a":1} tail' },
         { line: 3, json: '"text"' },
-        { line: 4, json: "\uFEFF{\"bom\":true}" },
+        { line: 4, json: '\uFEFF{"bom":true}' },
         { line: 5, json: "  " },
       ]),
     ]);

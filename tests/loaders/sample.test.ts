@@ -14,7 +14,13 @@ import { tinySample } from "../util/sample.ts";
 import { queryRows, tempDatabase, tempDir } from "../util/tmp.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const seedUsers = new Set(readFileSync(join(repo, "seeds/users.csv"), "utf8").split("\n").slice(1).map((l) => l.split(",")[0]).filter(Boolean));
+const seedUsers = new Set(
+  readFileSync(join(repo, "seeds/users.csv"), "utf8")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.split(",")[0])
+    .filter(Boolean),
+);
 
 /** Every file under `dir` with a hash of its bytes. */
 function fingerprint(dir: string): Record<string, string> {
@@ -33,10 +39,15 @@ function fingerprint(dir: string): Record<string, string> {
 /** The event files' lines, each as [file, 1-based line, text]. */
 function eventLines(dir: string): [string, number, string][] {
   const folder = join(dir, "events");
-  return readdirSync(folder).sort().flatMap((file) => {
-    const text = readFileSync(join(folder, file), "utf8");
-    return text.slice(0, -1).split("\n").map((line, i): [string, number, string] => [file, i + 1, line]);
-  });
+  return readdirSync(folder)
+    .sort()
+    .flatMap((file) => {
+      const text = readFileSync(join(folder, file), "utf8");
+      return text
+        .slice(0, -1)
+        .split("\n")
+        .map((line, i): [string, number, string] => [file, i + 1, line]);
+    });
 }
 
 function parseObject(line: string): Record<string, unknown> | undefined {
@@ -89,12 +100,22 @@ describe("generateSample", () => {
 
     const at = (file: string, line: number) => parseObject(lines.find(([f, l]) => f === file && l === line)![2])!;
     expect(e.invalid.map((i) => i.code).sort()).toEqual([
-      "bad_timestamp", "missing_event_id", "negative_duration", "timestamp_out_of_range", "unknown_event_type", "unknown_user",
+      "bad_timestamp",
+      "missing_event_id",
+      "negative_duration",
+      "timestamp_out_of_range",
+      "unknown_event_type",
+      "unknown_user",
     ]);
     for (const bad of e.invalid) {
       const row = at(bad.file, bad.line);
       if (bad.code === "missing_event_id") expect(row).not.toHaveProperty("event_id");
-      if (bad.code === "bad_timestamp") expect(Number.isNaN(Date.parse(String(row.occurred_at))) || !/^\d{4}-\d\d-\d\dT/.test(String(row.occurred_at)) || String(row.occurred_at).startsWith("2024-02-30")).toBe(true);
+      if (bad.code === "bad_timestamp")
+        expect(
+          Number.isNaN(Date.parse(String(row.occurred_at))) ||
+            !/^\d{4}-\d\d-\d\dT/.test(String(row.occurred_at)) ||
+            String(row.occurred_at).startsWith("2024-02-30"),
+        ).toBe(true);
       if (bad.code === "timestamp_out_of_range") expect(String(row.occurred_at).startsWith("2024")).toBe(false);
       if (bad.code === "negative_duration") expect(Number(row.duration_seconds)).toBeLessThan(0);
       if (bad.code === "unknown_user") expect(seedUsers.has(String(row.user_id))).toBe(false);
@@ -168,7 +189,12 @@ describe("generateSample", () => {
               count(*) filter (payload->>'$.reply_to_message_id' is not null)::int as replies
        from raw.slack_messages`,
     );
-    expect(counts).toEqual({ messages: manifest.slack.messages, service: manifest.slack.service, bot: manifest.slack.botMessages, replies: manifest.slack.threadReplies });
+    expect(counts).toEqual({
+      messages: manifest.slack.messages,
+      service: manifest.slack.service,
+      bot: manifest.slack.botMessages,
+      replies: manifest.slack.threadReplies,
+    });
     expect(manifest.slack.messages).toBe(manifest.slack.regular + manifest.slack.service);
     expect(manifest.slack.threadReplies).toBeGreaterThan(0);
     const [people] = await queryRows(
@@ -212,9 +238,16 @@ describe("generateSample", () => {
               list_sort(list(distinct author) filter (type = 'regular' and author not in (select telegram_name from seeds.users where telegram_name is not null))) as unmapped
        from m`,
     );
-    expect(rows).toEqual([{ messages: groups.messages, service: groups.service, outside_2024: 0, unmapped: [...groups.unmappedAuthors].sort() }]);
+    expect(rows).toEqual([
+      { messages: groups.messages, service: groups.service, outside_2024: 0, unmapped: [...groups.unmappedAuthors].sort() },
+    ]);
     expect(groups.chats.map((c) => c.name)).toEqual([
-      "Earshot Beta Community", "Earshot × Northwind", "Earshot × Kestrel Health", "Orbit ↔ Earshot", "Halcyon Bank pilot", "Tidewater Studios + Earshot",
+      "Earshot Beta Community",
+      "Earshot × Northwind",
+      "Earshot × Kestrel Health",
+      "Orbit ↔ Earshot",
+      "Halcyon Bank pilot",
+      "Tidewater Studios + Earshot",
     ]);
   });
 
@@ -222,8 +255,16 @@ describe("generateSample", () => {
     const dir = tempDir();
     const result = await duckform(["generate-sample", dir, "--tiny", "--write-seeds", join(dir, "seeds")]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^generate-sample: 78 event files, 412 lines \(400 valid events, 3 duplicates, 3 late, 2 malformed, 6 invalid, 1 blank\)/);
-    expect(readdirSync(join(dir, "seeds")).sort()).toEqual(["company_mapping.csv", "message_categories.csv", "podcast_episodes.csv", "seeds.yaml", "users.csv"]);
+    expect(result.stdout).toMatch(
+      /^generate-sample: 78 event files, 412 lines \(400 valid events, 3 duplicates, 3 late, 2 malformed, 6 invalid, 1 blank\)/,
+    );
+    expect(readdirSync(join(dir, "seeds")).sort()).toEqual([
+      "company_mapping.csv",
+      "message_categories.csv",
+      "podcast_episodes.csv",
+      "seeds.yaml",
+      "users.csv",
+    ]);
     expect(readFileSync(join(dir, "seeds", "users.csv"), "utf8")).toBe(readFileSync(join(repo, "seeds", "users.csv"), "utf8"));
     // The same tiny sample the tests use, byte for byte, from another process.
     expect(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify((await tinySample()).manifest)));

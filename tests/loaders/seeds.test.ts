@@ -50,7 +50,10 @@ describe("loadSeeds", () => {
       { id: 1, name: "Anna", joined: "2024-01-05", active: true },
       { id: 2, name: null, joined: "2024-02-29", active: false },
     ]);
-    const types = await queryRows(db, "select column_name, data_type from information_schema.columns where table_schema = 'seeds' order by ordinal_position");
+    const types = await queryRows(
+      db,
+      "select column_name, data_type from information_schema.columns where table_schema = 'seeds' order by ordinal_position",
+    );
     expect(types.map((t) => `${t.column_name} ${t.data_type}`)).toEqual(["id INTEGER", "name VARCHAR", "joined DATE", "active BOOLEAN"]);
   });
 
@@ -78,12 +81,12 @@ describe("loadSeeds", () => {
   it("names the line of a row with the wrong number of fields, an unknown type and a missing column", async () => {
     const db = await tempDatabase();
     await expect(loadSeeds(db, project({ "p.csv": "a,b\n1,2\n3\n" }))).rejects.toThrow("seeds/p.csv line 3: expected 2 fields, found 1");
-    await expect(loadSeeds(db, project({ "p.csv": "a\n1\n", "seeds.yaml": "seeds:\n  p:\n    column_types:\n      a: NUMBERISH\n" }))).rejects.toThrow(
-      /seed "p" column "a": "NUMBERISH" is not a DuckDB type/,
-    );
-    await expect(loadSeeds(db, project({ "p.csv": "a\n1\n", "seeds.yaml": "seeds:\n  p:\n    column_types:\n      b: INTEGER\n" }))).rejects.toThrow(
-      'declares column "b" for seed "p", but seeds/p.csv has no such column',
-    );
+    await expect(
+      loadSeeds(db, project({ "p.csv": "a\n1\n", "seeds.yaml": "seeds:\n  p:\n    column_types:\n      a: NUMBERISH\n" })),
+    ).rejects.toThrow(/seed "p" column "a": "NUMBERISH" is not a DuckDB type/);
+    await expect(
+      loadSeeds(db, project({ "p.csv": "a\n1\n", "seeds.yaml": "seeds:\n  p:\n    column_types:\n      b: INTEGER\n" })),
+    ).rejects.toThrow('declares column "b" for seed "p", but seeds/p.csv has no such column');
   });
 
   it("loads the project's shipped seeds with their declared types", async () => {

@@ -65,7 +65,12 @@ describe("loadSlack on the real 2016 export", () => {
       { chat: "enrique", chat_id: "C0JGLMMNX", n: 102 },
       { chat: "traveling-sailor", chat_id: "C0JL6CGQ2", n: 56 },
     ]);
-    expect(await queryRows(db, "select file_name, rows_landed::int as n from raw.load_ledger where file_name like 'enrique/2016-01-1%' order by 1")).toEqual([
+    expect(
+      await queryRows(
+        db,
+        "select file_name, rows_landed::int as n from raw.load_ledger where file_name like 'enrique/2016-01-1%' order by 1",
+      ),
+    ).toEqual([
       { file_name: "enrique/2016-01-14.json", n: 6 },
       { file_name: "enrique/2016-01-15.json", n: 6 },
       { file_name: "enrique/2016-01-16.json", n: 2 },
@@ -98,11 +103,12 @@ describe("loadSlack on the real 2016 export", () => {
       { type: "service", via_bot: false, n: 11 },
     ]);
     // The GitHub integration's bots post without a name; their bot id stands in for author and author_id.
-    expect(await queryRows(db, "select distinct payload->>'$.author' as bot from raw.slack_messages where (payload->>'$.via_bot')::boolean order by 1")).toEqual([
-      { bot: "B0JL6RASU" },
-      { bot: "B0JL6UFSL" },
-      { bot: "B0VJZKVHC" },
-    ]);
+    expect(
+      await queryRows(
+        db,
+        "select distinct payload->>'$.author' as bot from raw.slack_messages where (payload->>'$.via_bot')::boolean order by 1",
+      ),
+    ).toEqual([{ bot: "B0JL6RASU" }, { bot: "B0JL6UFSL" }, { bot: "B0VJZKVHC" }]);
   });
 
   it("keeps ts as text, unescapes \\/ and entities, and reads old-style file shares, edits and reactions", async () => {
@@ -116,13 +122,21 @@ describe("loadSlack on the real 2016 export", () => {
       media_type: "file",
       files: [{ id: "F0VNAKDE2", name: "100_cities.js", size: 4163, created_at: "2016-03-27T04:27:46.000000Z" }],
     });
-    const [edited] = await queryRows(db, "select payload->>'$.edited_at' as at from raw.slack_messages where payload->>'$.edited_at' is not null");
+    const [edited] = await queryRows(
+      db,
+      "select payload->>'$.edited_at' as at from raw.slack_messages where payload->>'$.edited_at' is not null",
+    );
     expect(edited).toEqual({ at: "2016-03-26T08:32:14.000000Z" });
-    const [reacted] = await queryRows(db, "select payload->'$.reactions' as r from raw.slack_messages where payload->>'$.reactions' is not null");
+    const [reacted] = await queryRows(
+      db,
+      "select payload->'$.reactions' as r from raw.slack_messages where payload->>'$.reactions' is not null",
+    );
     expect(JSON.parse(String(reacted!.r))).toEqual([{ type: "emoji", emoji: "botman", count: 1, users: ["U0BMYT2FL"] }]);
     const [link] = await queryRows(db, message("_file = 'enrique/2016-01-16.json' and _line = 2"));
     expect(link!.text).toBe("@abilinski: https://github.com/mesos-magellan/miguel/blob/master/setup.py");
-    expect(await queryRows(db, "select count(*)::int as n from raw.slack_messages where payload::varchar like '%\\/%'")).toEqual([{ n: 0 }]);
+    expect(await queryRows(db, "select count(*)::int as n from raw.slack_messages where payload::varchar like '%\\/%'")).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it("skips every file on a second load, from the zip or from the same export unpacked", async () => {
@@ -155,13 +169,36 @@ describe("loadSlack on other shapes of export", () => {
       "channels.json": [{ id: "C1", name: "general", created: 1700000000, members: ["U1", "U2"] }],
       "dms.json": [{ id: "D1", created: 1700000000, members: ["U1", "U2"] }],
       "general/2024-03-01.json": [
-        { type: "message", user: "U1", text: "parent <#C1|general>", ts: "1709290800.000100", thread_ts: "1709290800.000100", reply_count: 1 },
-        { type: "message", user: "U2", text: "reply to <@U1>", ts: "1709290860.000200", thread_ts: "1709290800.000100", parent_user_id: "U1" },
         {
-          type: "message", user: "U2", text: "", ts: "1709290900.000300",
+          type: "message",
+          user: "U1",
+          text: "parent <#C1|general>",
+          ts: "1709290800.000100",
+          thread_ts: "1709290800.000100",
+          reply_count: 1,
+        },
+        {
+          type: "message",
+          user: "U2",
+          text: "reply to <@U1>",
+          ts: "1709290860.000200",
+          thread_ts: "1709290800.000100",
+          parent_user_id: "U1",
+        },
+        {
+          type: "message",
+          user: "U2",
+          text: "",
+          ts: "1709290900.000300",
           attachments: [{ is_share: true, author_name: "Anna Berg", fallback: "[March 1st] Anna: the plan", text: "the plan" }],
         },
-        { type: "message", user: "U1", text: "pic", ts: "1709291000.000400", files: [{ id: "F1", name: "a.png", mimetype: "image/png", size: 10, created: 1709291000 }] },
+        {
+          type: "message",
+          user: "U1",
+          text: "pic",
+          ts: "1709291000.000400",
+          files: [{ id: "F1", name: "a.png", mimetype: "image/png", size: 10, created: 1709291000 }],
+        },
         { type: "message", user: "UB", bot_id: "B1", text: "beep", ts: "1709291100.000500" },
       ],
       "D1/2024-03-02.json": [{ type: "message", user: "U1", text: "hi Ben", ts: "1709377200.000100" }],
@@ -221,7 +258,9 @@ describe("loadSlack on other shapes of export", () => {
       zipSync({
         "Acme export/users.json": strToU8(JSON.stringify(users)),
         "Acme export/channels.json": strToU8(JSON.stringify([{ id: "C1", name: "general" }])),
-        "Acme export/general/2024-03-01.json": strToU8(JSON.stringify([{ type: "message", user: "U1", text: "hi", ts: "1709290800.000100" }])),
+        "Acme export/general/2024-03-01.json": strToU8(
+          JSON.stringify([{ type: "message", user: "U1", text: "hi", ts: "1709290800.000100" }]),
+        ),
         "__MACOSX/Acme export/._users.json": strToU8("junk"),
       }),
     );
@@ -242,14 +281,20 @@ describe("loadSlack on other shapes of export", () => {
     const day0 = Date.UTC(2023, 0, 1);
     for (let d = 0; d < 501; d++) {
       const ts = `${(day0 + d * 86_400_000) / 1000 + 3600}.000100`;
-      files[`general/${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)}.json`] = [{ type: "message", user: "U1", text: `day ${d}`, ts }];
+      files[`general/${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)}.json`] = [
+        { type: "message", user: "U1", text: `day ${d}`, ts },
+      ];
     }
     const db = await tempDatabase();
     const states: { files: number }[] = [];
     await loadSlack(db, writeExport(files), { onProgress: (state) => states.push({ ...state }) });
     expect(states.map((s) => s.files)).toEqual([1, 2, 502, 503]);
-    expect(await queryRows(db, "select count(*)::int as messages, count(distinct _file)::int as files from raw.slack_messages")).toEqual([{ messages: 501, files: 501 }]);
-    expect(await queryRows(db, "select count(*)::int as n from raw.load_ledger where source_table = 'slack_messages'")).toEqual([{ n: 501 }]);
+    expect(await queryRows(db, "select count(*)::int as messages, count(distinct _file)::int as files from raw.slack_messages")).toEqual([
+      { messages: 501, files: 501 },
+    ]);
+    expect(await queryRows(db, "select count(*)::int as n from raw.load_ledger where source_table = 'slack_messages'")).toEqual([
+      { n: 501 },
+    ]);
   });
 
   it("refuses a path that is not a Slack export with an error naming it", async () => {

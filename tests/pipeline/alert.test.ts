@@ -3,7 +3,14 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { postAlert, type Alert } from "../../pipeline/alert.ts";
 
-const ALERT: Alert = { exitCode: 3, verdict: "system failure", database: "/srv/w.duckdb", report: null, stages: ["load events: 1 of 3 files new"], failed: [] };
+const ALERT: Alert = {
+  exitCode: 3,
+  verdict: "system failure",
+  database: "/srv/w.duckdb",
+  report: null,
+  stages: ["load events: 1 of 3 files new"],
+  failed: [],
+};
 
 describe("the alert webhook", () => {
   it("retries a 5xx and then delivers; a webhook that is gone is reported, not thrown", async () => {
@@ -20,6 +27,8 @@ describe("the alert webhook", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-    expect(await postAlert(url, ALERT, { attempts: 2, backoffMs: 10 })).toMatch(/^alert not sent to the webhook after 2 attempt\(s\): .*ECONNREFUSED/);
+    expect(await postAlert(url, ALERT, { attempts: 2, backoffMs: 10 })).toMatch(
+      /^alert not sent to the webhook after 2 attempt\(s\): .*ECONNREFUSED/,
+    );
   });
 });

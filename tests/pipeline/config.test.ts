@@ -40,13 +40,23 @@ describe("duckform.yaml", () => {
       { kind: "telegram", paths: ["/etc/duckform/exports/tg"], timezone: "Europe/Berlin" },
       { kind: "slack", paths: ["/etc/duckform/acme.zip"], workspace: "acme" },
     ]);
-    expect(config.enrichment).toMatchObject({ provider: "openai", model: "gpt-4o-mini", budget: "$2", embeddings: true, limits: { rpm: 60, concurrency: 2 } });
+    expect(config.enrichment).toMatchObject({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      budget: "$2",
+      embeddings: true,
+      limits: { rpm: 60, concurrency: 2 },
+    });
     expect(config.alerts?.webhook).toBe("https://hooks.example.com/T000/B000");
   });
 
   it("names the key path and the line of an unknown key, a wrong type, a missing key and a bad enum", () => {
-    expect(errorOf("sources:\n  - kind: ndjson\n    paths: a\n    table: events\n    tabel: x\n")).toBe(`${FILE}:5: sources[0].tabel: unknown key "tabel"`);
-    expect(errorOf("database: x.duckdb\nenrichment:\n  limits:\n    rpm: fast\n")).toBe(`${FILE}:4: enrichment.limits.rpm: Invalid input: expected number, received string`);
+    expect(errorOf("sources:\n  - kind: ndjson\n    paths: a\n    table: events\n    tabel: x\n")).toBe(
+      `${FILE}:5: sources[0].tabel: unknown key "tabel"`,
+    );
+    expect(errorOf("database: x.duckdb\nenrichment:\n  limits:\n    rpm: fast\n")).toBe(
+      `${FILE}:4: enrichment.limits.rpm: Invalid input: expected number, received string`,
+    );
     expect(errorOf("sources:\n  - kind: ndjson\n    paths: a\n")).toMatch(new RegExp(`^${FILE}:2: sources\\[0\\]\\.table: `));
     expect(errorOf("enrichment:\n  provider: claude\n")).toMatch(new RegExp(`^${FILE}:2: enrichment\\.provider: .*"local"`));
     expect(errorOf("retention: 30\n")).toBe(`${FILE}:1: retention: unknown key "retention"`);
@@ -57,9 +67,18 @@ describe("duckform.yaml", () => {
   it("exits 2 with a message naming the key for an unknown key, a wrong type and a bad end_date, before opening any database", async () => {
     const dir = tempDir();
     const cases: [string, RegExp][] = [
-      ["database: w/x.duckdb\nsources:\n  - kind: slack\n    paths: a.zip\n    workspce: acme\n", /duckform\.yaml:5: sources\[0\]\.workspce: unknown key "workspce"/],
-      ["database: w/x.duckdb\nenrichment:\n  embeddings: yes please\n", /duckform\.yaml:3: enrichment\.embeddings: Invalid input: expected boolean, received string/],
-      ["database: w/x.duckdb\nvars:\n  end_date: 2024-02-30\n", /var end_date = "2024-02-30" \(.*duckform\.yaml:3\) is not a date, YYYY-MM-DD/],
+      [
+        "database: w/x.duckdb\nsources:\n  - kind: slack\n    paths: a.zip\n    workspce: acme\n",
+        /duckform\.yaml:5: sources\[0\]\.workspce: unknown key "workspce"/,
+      ],
+      [
+        "database: w/x.duckdb\nenrichment:\n  embeddings: yes please\n",
+        /duckform\.yaml:3: enrichment\.embeddings: Invalid input: expected boolean, received string/,
+      ],
+      [
+        "database: w/x.duckdb\nvars:\n  end_date: 2024-02-30\n",
+        /var end_date = "2024-02-30" \(.*duckform\.yaml:3\) is not a date, YYYY-MM-DD/,
+      ],
     ];
     for (const [text, message] of cases) {
       writeFileSync(join(dir, "duckform.yaml"), text);

@@ -29,7 +29,10 @@ async function goldChecksums(file: string): Promise<Record<string, string>> {
     }
     const sums: Record<string, string> = {};
     for (const [table, exprs] of byTable) {
-      const [row] = await queryRows(db, `select count(*)::bigint as n, coalesce(sum(hash(${exprs.join(", ")})), 0)::varchar as h from main.${quoteIdent(table)}`);
+      const [row] = await queryRows(
+        db,
+        `select count(*)::bigint as n, coalesce(sum(hash(${exprs.join(", ")})), 0)::varchar as h from main.${quoteIdent(table)}`,
+      );
       sums[table] = `${row.n}:${row.h}`;
     }
     return sums;
@@ -94,7 +97,10 @@ describe("kill -9 anywhere", () => {
     }
     expect(killed).toBeGreaterThanOrEqual(KILLS / 2);
     // Where the kills fell: the stage after the last one each killed run logged as finished.
-    const log = readFileSync(join(killedProject.dir, "warehouse", "duckform.pipeline.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { runId: string; stage?: string; exitCode?: number });
+    const log = readFileSync(join(killedProject.dir, "warehouse", "duckform.pipeline.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { runId: string; stage?: string; exitCode?: number });
     const lastStage = new Map<string, string>();
     const finished = new Set(log.filter((l) => l.exitCode !== undefined).map((l) => l.runId));
     for (const l of log) if (l.stage) lastStage.set(l.runId, l.stage);

@@ -34,14 +34,28 @@ describe("duckform pipeline", () => {
     expect(existsSync(join(warehouse, "report.html"))).toBe(true);
 
     const stages = await rows(database, "select stage, status, rows_landed from duckform_meta.pipeline_runs order by started_at");
-    expect(stages.map((s) => s.stage)).toEqual(["seed", "load events", "load telegram", "load slack", "run", "enrich", "run enrichment", "test", "publish", "report"]);
+    expect(stages.map((s) => s.stage)).toEqual([
+      "seed",
+      "load events",
+      "load telegram",
+      "load slack",
+      "run",
+      "enrich",
+      "run enrichment",
+      "test",
+      "publish",
+      "report",
+    ]);
     expect(stages.every((s) => s.status === "ok")).toBe(true);
     expect(stages[1].rows_landed).toBe(409);
 
     // The second run, as JSON lines: every line on stdout is one.
     const second = await duckform(["pipeline", dir, "--config", config, "--log-format", "json"]);
     expect(second.code).toBe(0);
-    const lines = second.stdout.trim().split("\n").map((l) => JSON.parse(l) as { stage?: string; status?: string; counts?: Record<string, number>; headline?: unknown });
+    const lines = second.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { stage?: string; status?: string; counts?: Record<string, number>; headline?: unknown });
     const byStage = new Map(lines.filter((l) => l.stage).map((l) => [l.stage, l]));
     for (const s of ["load events", "load telegram", "load slack"]) {
       expect(byStage.get(s)).toMatchObject({ status: "skipped", counts: { rows_landed: 0 } });
@@ -49,12 +63,18 @@ describe("duckform pipeline", () => {
     expect(byStage.get("run")?.status).toBe("skipped");
     expect(lines.find((l) => l.headline)?.headline).toMatchObject({ messages: 415, users: 310, events: 400, assertionsFailed: 0 });
     // The log beside the database has both runs, as JSON.
-    const log = readFileSync(join(warehouse, "duckform.pipeline.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { runId: string });
+    const log = readFileSync(join(warehouse, "duckform.pipeline.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { runId: string });
     expect(new Set(log.map((l) => l.runId)).size).toBe(2);
 
     // A failing assertion: exit 1, the failure shown, gold left as it was.
     const published = statSync(join(warehouse, "gold.duckdb")).mtimeMs;
-    writeFileSync(join(dir, "definitions", "assertions", "planted_failure.sqlx"), 'config { type: "assertion" }\nselect 1 as always_fails\n');
+    writeFileSync(
+      join(dir, "definitions", "assertions", "planted_failure.sqlx"),
+      'config { type: "assertion" }\nselect 1 as always_fails\n',
+    );
     const third = await duckform(["pipeline", dir, "--config", config]);
     expect(third.code).toBe(1);
     expect(third.stderr).toMatch(/assertion failed: duckform\.quality\.planted_failure \(definitions\/assertions\/planted_failure\.sqlx\)/);

@@ -19,7 +19,16 @@ describe("duckform report", () => {
     expect((await duckform(["run", dir, "--database", file])).code).toBe(0);
     // An event for an episode nobody published: interactions_without_episode fails, twice in a row.
     const planted = join(tempDir(), "planted.ndjson");
-    writeFileSync(planted, JSON.stringify({ event_id: "planted-1", user_id: "user_0001", event_type: "play", occurred_at: "2024-06-01T12:00:00Z", episode_id: "ep_9999" }) + "\n");
+    writeFileSync(
+      planted,
+      JSON.stringify({
+        event_id: "planted-1",
+        user_id: "user_0001",
+        event_type: "play",
+        occurred_at: "2024-06-01T12:00:00Z",
+        episode_id: "ep_9999",
+      }) + "\n",
+    );
     const db = await Database.open(file, "duckform");
     try {
       await loadNdjson(db, [planted], { table: "events" });
@@ -28,7 +37,9 @@ describe("duckform report", () => {
     }
     expect((await duckform(["run", dir, "--database", file])).code).toBe(1);
     expect((await duckform(["run", dir, "--database", file])).code).toBe(1);
-    const last = JSON.parse(readFileSync(join(dir, "run_results.json"), "utf8")) as { actions: { name: string; type: string; status: string }[] };
+    const last = JSON.parse(readFileSync(join(dir, "run_results.json"), "utf8")) as {
+      actions: { name: string; type: string; status: string }[];
+    };
     const failedNames = last.actions.filter((a) => a.type === "assertion" && a.status === "failed").map((a) => a.name);
     expect(failedNames).toContain("duckform.quality.interactions_without_episode");
 
@@ -45,7 +56,8 @@ describe("duckform report", () => {
     const errors: string[] = [];
     try {
       context.on("request", (request) => {
-        if (request.url() !== url && !request.url().startsWith(`${url}#`) && !request.url().startsWith("data:")) requests.push(request.url());
+        if (request.url() !== url && !request.url().startsWith(`${url}#`) && !request.url().startsWith("data:"))
+          requests.push(request.url());
       });
       const page = await context.newPage();
       page.on("pageerror", (error) => errors.push(String(error)));
@@ -93,7 +105,9 @@ describe("duckform report", () => {
       for (const text of await rows.allInnerTexts()) expect(text).toContain("listened_seconds");
       // A column lists the tests that check it.
       await page.fill("#catalog-search", "gold.fct_user_interactions event_id");
-      expect(await page.locator("table.catalog tr.column-row", { hasText: "event_id" }).first().innerText()).toMatch(/event_id\s+VARCHAR.*uniqueKey/s);
+      expect(await page.locator("table.catalog tr.column-row", { hasText: "event_id" }).first().innerText()).toMatch(
+        /event_id\s+VARCHAR.*uniqueKey/s,
+      );
       await page.fill("#catalog-search", "no such column anywhere");
       expect(await rows.count()).toBe(0);
 
@@ -111,7 +125,9 @@ describe("duckform report", () => {
   it("--open serves the report on 127.0.0.1 and prints the URL", async () => {
     const dir = copyFixture("views");
     expect((await duckform(["run", dir])).code).toBe(0);
-    const server = spawn(process.execPath, [resolve(import.meta.dirname, "../../bin/duckform.js"), "report", dir, "--open"], { stdio: ["ignore", "pipe", "inherit"] });
+    const server = spawn(process.execPath, [resolve(import.meta.dirname, "../../bin/duckform.js"), "report", dir, "--open"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     try {
       let output = "";
       for await (const chunk of server.stdout!) {

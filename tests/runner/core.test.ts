@@ -8,9 +8,11 @@ import { prepareCoreCache } from "../util/core.ts";
 import { copyFixture } from "../util/project.ts";
 import { tempDir } from "../util/tmp.ts";
 
-const ourVersion = (JSON.parse(readFileSync(join(import.meta.dirname, "../../node_modules/@dataform/core/package.json"), "utf8")) as {
-  version: string;
-}).version;
+const ourVersion = (
+  JSON.parse(readFileSync(join(import.meta.dirname, "../../node_modules/@dataform/core/package.json"), "utf8")) as {
+    version: string;
+  }
+).version;
 
 let cache: string;
 
@@ -27,10 +29,7 @@ afterEach(() => {
 });
 
 function writeSettings(dir: string, pin: string) {
-  writeFileSync(
-    join(dir, "workflow_settings.yaml"),
-    `dataformCoreVersion: ${pin}\ndefaultProject: test-proj\ndefaultDataset: analytics\n`,
-  );
+  writeFileSync(join(dir, "workflow_settings.yaml"), `dataformCoreVersion: ${pin}\ndefaultProject: test-proj\ndefaultDataset: analytics\n`);
 }
 
 describe("a pinned dataformCoreVersion", () => {
@@ -116,13 +115,13 @@ describe("core 2", () => {
     const dir = copyFixture("pinned-core");
     writeFileSync(join(dir, "workflow_settings.yaml"), "defaultProject: test-proj\ndefaultDataset: analytics\n");
     writeFileSync(join(dir, "package.json"), JSON.stringify({ dependencies: { "@dataform/core": "2.9.0" } }));
-    expect(() => compileProject(dir)).toThrow(/@dataform\/core 2\.9\.0 \(package\.json\) is too old: duckform compiles with @dataform\/core 3 or later/);
+    expect(() => compileProject(dir)).toThrow(
+      /@dataform\/core 2\.9\.0 \(package\.json\) is too old: duckform compiles with @dataform\/core 3 or later/,
+    );
 
     const installed = prepareCoreCache(tempDir(), "2.9.0");
     mkdirSync(join(dir, "node_modules", "@dataform"), { recursive: true });
     symlinkSync(installed, join(dir, "node_modules", "@dataform", "core"));
-    expect(() => compileProject(dir)).toThrow(
-      `@dataform/core 2.9.0 (${join(dir, "node_modules")}) is too old`,
-    );
+    expect(() => compileProject(dir)).toThrow(`@dataform/core 2.9.0 (${join(dir, "node_modules")}) is too old`);
   });
 });

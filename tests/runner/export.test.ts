@@ -51,7 +51,10 @@ describe("duckform export --format parquet", () => {
     const out = join(tempDir(), "parquet");
     expect((await duckform(["export", dir, "--out", out, "--tables", "big_orders"])).code).toBe(0);
     expect(readdirSync(out)).toEqual(["big_orders.parquet"]);
-    expect(await rowsOf(`select * from read_parquet('${out}/big_orders.parquet')`)).toEqual(["{'order_id': 2, 'amount': 25}", "{'order_id': 3, 'amount': 40}"]);
+    expect(await rowsOf(`select * from read_parquet('${out}/big_orders.parquet')`)).toEqual([
+      "{'order_id': 2, 'amount': 25}",
+      "{'order_id': 3, 'amount': 40}",
+    ]);
     const bad = await duckform(["export", dir, "--out", out, "--tables", "dim_nothing"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("no such gold table: dim_nothing (there are: big_orders, order_amounts)");

@@ -46,7 +46,12 @@ describe("planRun", () => {
       enumType: "TABLE",
       dependencyTargets: [{ database: "db", schema: "s", name: dependsOn }],
     });
-    const circular = { tables: [table("x", "y"), table("y", "x")], operations: [], assertions: [], declarations: [] } as unknown as CompiledGraph;
+    const circular = {
+      tables: [table("x", "y"), table("y", "x")],
+      operations: [],
+      assertions: [],
+      declarations: [],
+    } as unknown as CompiledGraph;
     expect(() => planRun(circular)).toThrow("circular dependency through db.s.x (definitions/x.sqlx)");
   });
 });
@@ -62,7 +67,9 @@ describe("matchPattern", () => {
 
   it("refuses a pattern that matches nothing or more than one action", () => {
     expect(() => matchPattern("payments", all)).toThrow('no action matches "payments"');
-    expect(() => matchPattern("orders", all)).toThrow('"orders" is ambiguous: it matches p.analytics.orders, p.staging.orders; name the schema too');
+    expect(() => matchPattern("orders", all)).toThrow(
+      '"orders" is ambiguous: it matches p.analytics.orders, p.staging.orders; name the schema too',
+    );
     expect(() => matchPattern("ytics.orders", all)).toThrow('no action matches "ytics.orders"');
   });
 });

@@ -17,7 +17,9 @@ async function tablesIn(file: string): Promise<Record<string, number>> {
   try {
     const c = await instance.connect();
     const out: Record<string, number> = {};
-    for (const [schema, name] of (await c.runAndReadAll("select schema_name, table_name from duckdb_tables() order by all")).getRows() as string[][]) {
+    for (const [schema, name] of (
+      await c.runAndReadAll("select schema_name, table_name from duckdb_tables() order by all")
+    ).getRows() as string[][]) {
       out[`${schema}.${name}`] = Number((await c.runAndReadAll(`select count(*) from ${quoteQualified(schema, name)}`)).getRows()[0][0]);
     }
     c.closeSync();
@@ -94,9 +96,13 @@ describe("a reader of the published file", () => {
     expect(first.code, first.stderr).toBe(0);
     const firstRun = manifestOf(dir).runId;
 
-    const reader = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "../util/publishedReader.ts"), join(dir, "gold.duckdb")], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    const reader = spawn(
+      process.execPath,
+      ["--import", "tsx", resolve(import.meta.dirname, "../util/publishedReader.ts"), join(dir, "gold.duckdb")],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
     const lines = createInterface({ input: reader.stdout! })[Symbol.asyncIterator]();
     const ready = JSON.parse((await lines.next()).value);
     expect(ready).toMatchObject({ ready: true, runId: firstRun });

@@ -56,7 +56,9 @@ describe("assertions", () => {
     ]);
     const unique = failures.filter((f) => String(f.assertion).endsWith("uniqueKey_0")).map((f) => JSON.parse(String(f.row_json)));
     expect(unique).toEqual([{ order_id: 2, index_row_count: 2 }]);
-    const orphan = failures.filter((f) => String(f.assertion).endsWith("orders_without_customer")).map((f) => JSON.parse(String(f.row_json)));
+    const orphan = failures
+      .filter((f) => String(f.assertion).endsWith("orders_without_customer"))
+      .map((f) => JSON.parse(String(f.row_json)));
     expect(orphan).toEqual([{ order_id: 3, customer_id: null }]);
   });
 });
@@ -80,7 +82,9 @@ describe("failures", () => {
     const broken = run.actions.find((a) => a.name.endsWith("broken"))!;
     expect(broken.error!.file).toBe("definitions/broken.sqlx");
     expect(broken.error!.message).toMatch(/no_such_column/);
-    expect(run.actions.find((a) => a.name.endsWith("after_after"))!.notes).toEqual(["skipped because test-proj.analytics.after_broken was skipped"]);
+    expect(run.actions.find((a) => a.name.endsWith("after_after"))!.notes).toEqual([
+      "skipped because test-proj.analytics.after_broken was skipped",
+    ]);
     // The rebuild failed inside its transaction: the previous table is intact.
     expect(await sqlRows(projectDatabase(dir), "select count(*) as n, sum(doubled) as s from analytics.broken")).toEqual([{ n: 5, s: 20 }]);
   });
@@ -174,12 +178,20 @@ describe("dry run", () => {
        create table raw.ops_log (model varchar, step varchar); select 1`,
     );
     await runProject(dir);
-    const before = await sqlRows(projectDatabase(dir), "select (select count(*) from duckform_meta.run_history) as h, (select count(*) from raw.ops_log) as o");
+    const before = await sqlRows(
+      projectDatabase(dir),
+      "select (select count(*) from duckform_meta.run_history) as h, (select count(*) from raw.ops_log) as o",
+    );
     const run = await runProject(dir, { dryRun: true });
     const merged = run.actions.find((a) => a.name.endsWith("merged"))!.sql!.join("\n");
     expect(merged).toMatch(/merge into "test-proj"\."analytics"\."merged" as dataform_dest/);
     expect(merged).toMatch(/incremental-pre/);
-    expect(await sqlRows(projectDatabase(dir), "select (select count(*) from duckform_meta.run_history) as h, (select count(*) from raw.ops_log) as o")).toEqual(before);
+    expect(
+      await sqlRows(
+        projectDatabase(dir),
+        "select (select count(*) from duckform_meta.run_history) as h, (select count(*) from raw.ops_log) as o",
+      ),
+    ).toEqual(before);
   });
 });
 
@@ -237,7 +249,9 @@ describe("targets in another database", () => {
     );
     const run = await runProject(dir);
     expect(run.status).toBe("success");
-    expect(await sqlRows(projectDatabase(dir, "main-db"), "select name from analytics.country_names", "main-db")).toEqual([{ name: "GERMANY" }]);
+    expect(await sqlRows(projectDatabase(dir, "main-db"), "select name from analytics.country_names", "main-db")).toEqual([
+      { name: "GERMANY" },
+    ]);
   });
 });
 
@@ -246,10 +260,9 @@ describe("v2 projects", () => {
     const dir = copyFixture("v2-project");
     const run = await runProject(dir);
     expect(run.status).toBe("success");
-    expect(await sqlRows(projectDatabase(dir, "my-warehouse"), "select label from dataform.price_labels order by sku", "my-warehouse")).toEqual([
-      { label: "10 EUR" },
-      { label: "20 EUR" },
-    ]);
+    expect(
+      await sqlRows(projectDatabase(dir, "my-warehouse"), "select label from dataform.price_labels order by sku", "my-warehouse"),
+    ).toEqual([{ label: "10 EUR" }, { label: "20 EUR" }]);
   });
 });
 
@@ -270,7 +283,9 @@ describe("writes to another database", () => {
     const run = await runProject(dir);
     expect(run.status).toBe("success");
     expect(run.actions.map((a) => a.name).sort()).toEqual(["test-proj_dev.analytics.order_total", "test-proj_dev.analytics.orders"]);
-    expect(await sqlRows(join(dir, "test-proj_dev.duckdb"), "select total from analytics.order_total", "test-proj_dev")).toEqual([{ total: 5 }]);
+    expect(await sqlRows(join(dir, "test-proj_dev.duckdb"), "select total from analytics.order_total", "test-proj_dev")).toEqual([
+      { total: 5 },
+    ]);
   });
 
   it("a dry run of them creates no file", async () => {

@@ -48,7 +48,9 @@ describe("actionTasks", () => {
   });
 
   it("rebuilds on --full-refresh, but writes a protected table incrementally and says so", async () => {
-    await expect(render(tasks("merged", { existing: table(...EVENT_COLUMNS), fullRefresh: true }))).toMatchFileSnapshot(golden("incremental-full-refresh"));
+    await expect(render(tasks("merged", { existing: table(...EVENT_COLUMNS), fullRefresh: true }))).toMatchFileSnapshot(
+      golden("incremental-full-refresh"),
+    );
     const protectedTasks = tasks("snapshot", { existing: table(...EVENT_COLUMNS), fullRefresh: true });
     expect(protectedTasks.notes).toEqual(["protected: --full-refresh ignored, ran incrementally"]);
     await expect(render(protectedTasks)).toMatchFileSnapshot(golden("incremental-protected"));
@@ -60,7 +62,10 @@ describe("actionTasks", () => {
 
   it("notes before the merge that the columns are compared first when onSchemaChange is set", async () => {
     const changing = project("schema-change", { shape: "base" });
-    const planned = actionTasks(changing.action("on_extend"), { dialect: changing.dialect, existing: table("id", "name", "score", "version") });
+    const planned = actionTasks(changing.action("on_extend"), {
+      dialect: changing.dialect,
+      existing: table("id", "name", "score", "version"),
+    });
     await expect(render(planned)).toMatchFileSnapshot(golden("incremental-on-schema-change"));
   });
 
@@ -72,7 +77,9 @@ describe("actionTasks", () => {
 
   it("runs an operation's queries one by one, outside a transaction of its own", async () => {
     const operations = project("operations");
-    await expect(render(actionTasks(operations.action("housekeeping"), { dialect: operations.dialect }))).toMatchFileSnapshot(golden("operation"));
+    await expect(render(actionTasks(operations.action("housekeeping"), { dialect: operations.dialect }))).toMatchFileSnapshot(
+      golden("operation"),
+    );
   });
 
   it("checks an assertion, standalone or built in, through a view and a count of its rows", async () => {
@@ -87,8 +94,8 @@ describe("actionTasks", () => {
   it("refuses a just-in-time compiled action, which needs BigQuery", () => {
     const action = incremental.action("merged");
     if (action.kind === "operation" || action.kind === "assertion") throw new Error("merged is a table");
-    expect(() => actionTasks({ ...action, table: { ...action.table, jitCode: "async () => ''" } }, { dialect: incremental.dialect })).toThrow(
-      "just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform",
-    );
+    expect(() =>
+      actionTasks({ ...action, table: { ...action.table, jitCode: "async () => ''" } }, { dialect: incremental.dialect }),
+    ).toThrow("just-in-time compiled actions (jitCode) need BigQuery and are not supported by duckform");
   });
 });

@@ -34,7 +34,12 @@ export interface TestUser {
  * tables as `duckform run` creates them, so enrichment can be tested and benchmarked without
  * landing and running the whole warehouse. Nothing stays open.
  */
-export async function writeEnrichmentDatabase(file: string, projectDir: string, messages: TestMessage[], users: TestUser[] = []): Promise<string> {
+export async function writeEnrichmentDatabase(
+  file: string,
+  projectDir: string,
+  messages: TestMessage[],
+  users: TestUser[] = [],
+): Promise<string> {
   const db = await Database.open(file, "duckform");
   try {
     await loadSeeds(db, projectDir);
@@ -81,9 +86,17 @@ export async function writeEnrichmentDatabase(file: string, projectDir: string, 
 export async function createEnrichmentTables(projectDir: string, database: string): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "duckform-enrich-"));
   try {
-    const run = await runProject(projectDir, { database, actions: ENRICHMENT_ACTIONS, resultsFile: join(scratch, "run_results.json"), concurrency: 1 });
+    const run = await runProject(projectDir, {
+      database,
+      actions: ENRICHMENT_ACTIONS,
+      resultsFile: join(scratch, "run_results.json"),
+      concurrency: 1,
+    });
     const failed = run.actions.find((a) => a.status !== "success");
-    if (failed) throw new Error(`could not create enrichment's tables: ${failed.name} ${failed.status}${failed.error ? `: ${failed.error.message}` : ""}`);
+    if (failed)
+      throw new Error(
+        `could not create enrichment's tables: ${failed.name} ${failed.status}${failed.error ? `: ${failed.error.message}` : ""}`,
+      );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -102,5 +115,8 @@ const PHRASES = [
 
 /** `n` messages with distinct texts (a counter makes each unique), from a few realistic phrases. */
 export function distinctMessages(n: number, prefix = "m"): TestMessage[] {
-  return Array.from({ length: n }, (_, i) => ({ message_key: `telegram:chat-1:${prefix}${i + 1}`, text: `${PHRASES[i % PHRASES.length]} (#${i + 1})` }));
+  return Array.from({ length: n }, (_, i) => ({
+    message_key: `telegram:chat-1:${prefix}${i + 1}`,
+    text: `${PHRASES[i % PHRASES.length]} (#${i + 1})`,
+  }));
 }

@@ -60,8 +60,19 @@ export interface MockOpenAI {
 }
 
 // New faults go last: a draw picks a fault by walking these in order.
-const NO_FAULTS: Faults = { rateLimit: 0, serverError: 0, timeout: 0, malformed: 0, missingIds: 0, badRequest: 0, badGateway: 0, html: 0, notJson: 0, stall: 0 };
-const HTML_PAGE = "<!doctype html>\n<html><head><title>Chat UI</title></head><body><div id=\"app\"></div></body></html>";
+const NO_FAULTS: Faults = {
+  rateLimit: 0,
+  serverError: 0,
+  timeout: 0,
+  malformed: 0,
+  missingIds: 0,
+  badRequest: 0,
+  badGateway: 0,
+  html: 0,
+  notJson: 0,
+  stall: 0,
+};
+const HTML_PAGE = '<!doctype html>\n<html><head><title>Chat UI</title></head><body><div id="app"></div></body></html>';
 
 /**
  * An OpenAI-compatible server on 127.0.0.1 for tests and benchmarks: `POST /v1/chat/completions`
@@ -164,11 +175,19 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       return;
     }
     if (fault === "badRequest") {
-      send(res, record, 400, { error: { message: "response_format json_schema is not supported by this model (injected)", type: "invalid_request_error" } });
+      send(res, record, 400, {
+        error: { message: "response_format json_schema is not supported by this model (injected)", type: "invalid_request_error" },
+      });
       return;
     }
     if (fault === "badGateway") {
-      send(res, record, 502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>", { "content-type": "text/html" });
+      send(
+        res,
+        record,
+        502,
+        "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+        { "content-type": "text/html" },
+      );
       return;
     }
     if (fault === "html" || fault === "notJson") {
@@ -215,7 +234,8 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
     }
     const categories = categoriesOf(body.response_format);
     let annotations = items.map((item) => annotate(item, categories));
-    if (fault === "missingIds" && annotations.length > 0) annotations = annotations.filter((_, i) => i !== Math.floor(random() * annotations.length));
+    if (fault === "missingIds" && annotations.length > 0)
+      annotations = annotations.filter((_, i) => i !== Math.floor(random() * annotations.length));
     let content = JSON.stringify({ annotations });
     if (fault === "malformed") content = content.slice(0, Math.max(1, Math.floor(content.length / 2)));
     send(res, record, 200, {
@@ -224,7 +244,11 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       created: Math.floor(Date.now() / 1000),
       model: body.model,
       choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-      usage: { prompt_tokens: tokens(record.body.toString("utf8")), completion_tokens: tokens(content), total_tokens: tokens(record.body.toString("utf8")) + tokens(content) },
+      usage: {
+        prompt_tokens: tokens(record.body.toString("utf8")),
+        completion_tokens: tokens(content),
+        total_tokens: tokens(record.body.toString("utf8")) + tokens(content),
+      },
     });
   }
 
@@ -253,7 +277,7 @@ function categoriesOf(responseFormat: unknown): string[] {
   const found: string[] = [];
   const visit = (node: unknown, key?: string) => {
     if (!node || typeof node !== "object") return;
-    if (key === "category" && Array.isArray((node as { enum?: unknown }).enum)) found.push(...((node as { enum: string[] }).enum));
+    if (key === "category" && Array.isArray((node as { enum?: unknown }).enum)) found.push(...(node as { enum: string[] }).enum);
     for (const [k, v] of Object.entries(node)) visit(v, k);
   };
   visit(responseFormat);

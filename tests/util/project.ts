@@ -21,9 +21,9 @@ export async function sqlRows(file: string, sql: string, catalog = "test-proj"):
   try {
     return await db.withConnection(async (connection) => {
       const reader = await connection.runAndReadAll(sql);
-      return reader.getRowObjectsJS().map((row) =>
-        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])),
-      );
+      return reader
+        .getRowObjectsJS()
+        .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])));
     });
   } finally {
     db.close();

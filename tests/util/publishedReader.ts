@@ -13,7 +13,9 @@ const file = process.argv[2];
 async function open(): Promise<{ instance: DuckDBInstance; manifest: { runId: string; counts: Map<string, number> } }> {
   const instance = await DuckDBInstance.create(file, { access_mode: "READ_ONLY" });
   const connection = await instance.connect();
-  const rows = (await connection.runAndReadAll("select run_id, schema_name, table_name, row_count from duckform_meta.publish_manifest")).getRows();
+  const rows = (
+    await connection.runAndReadAll("select run_id, schema_name, table_name, row_count from duckform_meta.publish_manifest")
+  ).getRows();
   connection.closeSync();
   return {
     instance,

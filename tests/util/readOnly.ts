@@ -7,7 +7,9 @@ export async function selectEveryView(file: string): Promise<Record<string, numb
   try {
     const connection = await instance.connect();
     try {
-      const views = (await connection.runAndReadAll("select schema_name, view_name from duckdb_views() where not internal order by all")).getRows();
+      const views = (
+        await connection.runAndReadAll("select schema_name, view_name from duckdb_views() where not internal order by all")
+      ).getRows();
       const counts: Record<string, number> = {};
       for (const [schema, view] of views as string[][]) {
         const reader = await connection.runAndReadAll(`select count(*) from ${quoteQualified(schema, view)}`);

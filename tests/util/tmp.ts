@@ -29,10 +29,12 @@ export async function tempDatabase(catalog = "duckform"): Promise<Database> {
 export async function queryRows(db: Database, sql: string): Promise<Record<string, unknown>[]> {
   return db.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS().map((row) =>
-      Object.fromEntries(
-        Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" && Number.isSafeInteger(Number(v)) ? Number(v) : v]),
-      ),
-    );
+    return reader
+      .getRowObjectsJS()
+      .map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" && Number.isSafeInteger(Number(v)) ? Number(v) : v]),
+        ),
+      );
   });
 }

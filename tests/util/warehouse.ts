@@ -24,7 +24,13 @@ export async function landedWarehouse(): Promise<{ dir: string; file: string }> 
     await loadSeeds(db, REPO);
     await loadTelegram(db, [join(sample, "telegram")], { threads: 0 });
     await loadSlack(db, join(sample, "slack"));
-    await loadNdjson(db, readdirSync(join(sample, "events")).sort().map((f) => join(sample, "events", f)), { table: "events" });
+    await loadNdjson(
+      db,
+      readdirSync(join(sample, "events"))
+        .sort()
+        .map((f) => join(sample, "events", f)),
+      { table: "events" },
+    );
   } finally {
     db.close();
   }

@@ -66,42 +66,60 @@ describe("big files", () => {
 });
 
 describe("a file that cannot land", () => {
-  it("is recorded as failed with the reason naming it, the other files land, the exit code is 1, and a rerun retries only it", { timeout: 60_000 }, async () => {
-    const dir = tempDir();
-    const good = readFileSync(gharchive);
-    writeFileSync(join(dir, "a.ndjson"), '{"a":1}\n{"a":2}\n');
-    const zipped = gzipSync(good);
-    writeFileSync(join(dir, "b-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
-    writeFileSync(join(dir, "c-not-gzip.ndjson.gz"), "this was never gzipped\n");
-    mkdirSync(join(dir, "d"));
-    writeFileSync(join(dir, "d", "gharchive.ndjson"), good);
-    const database = join(dir, "broken.duckdb");
+  it(
+    "is recorded as failed with the reason naming it, the other files land, the exit code is 1, and a rerun retries only it",
+    { timeout: 60_000 },
+    async () => {
+      const dir = tempDir();
+      const good = readFileSync(gharchive);
+      writeFileSync(join(dir, "a.ndjson"), '{"a":1}\n{"a":2}\n');
+      const zipped = gzipSync(good);
+      writeFileSync(join(dir, "b-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
+      writeFileSync(join(dir, "c-not-gzip.ndjson.gz"), "this was never gzipped\n");
+      mkdirSync(join(dir, "d"));
+      writeFileSync(join(dir, "d", "gharchive.ndjson"), good);
+      const database = join(dir, "broken.duckdb");
 
-    const first = cli([dir, "--table", "events", "--database", database]);
-    expect(first.status).toBe(1);
-    noStack(first.stderr);
-    expect(first.stderr).toContain(`duckform: failed ${join(dir, "b-truncated.ndjson.gz")}: not a readable gzip file (unexpected end of file)`);
-    expect(first.stderr).toContain(`duckform: failed ${join(dir, "c-not-gzip.ndjson.gz")}: not a readable gzip file (incorrect header check)`);
-    expect(first.stdout).toMatch(/^load ndjson: files 2 landed, 0 skipped, 0 refused, 2 failed; 6 rows landed, 0 quarantined/);
+      const first = cli([dir, "--table", "events", "--database", database]);
+      expect(first.status).toBe(1);
+      noStack(first.stderr);
+      expect(first.stderr).toContain(
+        `duckform: failed ${join(dir, "b-truncated.ndjson.gz")}: not a readable gzip file (unexpected end of file)`,
+      );
+      expect(first.stderr).toContain(
+        `duckform: failed ${join(dir, "c-not-gzip.ndjson.gz")}: not a readable gzip file (incorrect header check)`,
+      );
+      expect(first.stdout).toMatch(/^load ndjson: files 2 landed, 0 skipped, 0 refused, 2 failed; 6 rows landed, 0 quarantined/);
 
-    const db = await Database.open(database, "broken");
-    try {
-      expect(await queryRows(db, "select file_name, status, rows_landed, error from raw.load_ledger order by file_name")).toEqual([
-        { file_name: "a.ndjson", status: "landed", rows_landed: 2, error: null },
-        { file_name: "b-truncated.ndjson.gz", status: "failed", rows_landed: 0, error: `${join(dir, "b-truncated.ndjson.gz")}: not a readable gzip file (unexpected end of file)` },
-        { file_name: "c-not-gzip.ndjson.gz", status: "failed", rows_landed: 0, error: `${join(dir, "c-not-gzip.ndjson.gz")}: not a readable gzip file (incorrect header check)` },
-        { file_name: "d/gharchive.ndjson", status: "landed", rows_landed: 4, error: null },
-      ]);
-      expect(await queryRows(db, "select count(*)::int as n from raw.events")).toEqual([{ n: 6 }]);
-    } finally {
-      db.close();
-    }
+      const db = await Database.open(database, "broken");
+      try {
+        expect(await queryRows(db, "select file_name, status, rows_landed, error from raw.load_ledger order by file_name")).toEqual([
+          { file_name: "a.ndjson", status: "landed", rows_landed: 2, error: null },
+          {
+            file_name: "b-truncated.ndjson.gz",
+            status: "failed",
+            rows_landed: 0,
+            error: `${join(dir, "b-truncated.ndjson.gz")}: not a readable gzip file (unexpected end of file)`,
+          },
+          {
+            file_name: "c-not-gzip.ndjson.gz",
+            status: "failed",
+            rows_landed: 0,
+            error: `${join(dir, "c-not-gzip.ndjson.gz")}: not a readable gzip file (incorrect header check)`,
+          },
+          { file_name: "d/gharchive.ndjson", status: "landed", rows_landed: 4, error: null },
+        ]);
+        expect(await queryRows(db, "select count(*)::int as n from raw.events")).toEqual([{ n: 6 }]);
+      } finally {
+        db.close();
+      }
 
-    writeFileSync(join(dir, "b-truncated.ndjson.gz"), gzipSync(good));
-    const second = cli([dir, "--table", "events", "--database", database]);
-    expect(second.stdout).toMatch(/^load ndjson: files 1 landed, 2 skipped, 0 refused, 1 failed; 4 rows landed/);
-    expect(second.status).toBe(1);
-  });
+      writeFileSync(join(dir, "b-truncated.ndjson.gz"), gzipSync(good));
+      const second = cli([dir, "--table", "events", "--database", database]);
+      expect(second.stdout).toMatch(/^load ndjson: files 1 landed, 2 skipped, 0 refused, 1 failed; 4 rows landed/);
+      expect(second.status).toBe(1);
+    },
+  );
 
   it("fails alone when DuckDB runs out of memory, with DuckDB's first line and what to change", async () => {
     const dir = tempDir();

@@ -17,10 +17,7 @@ async function landed(db: Database, table = "events") {
 }
 
 async function quarantined(db: Database, table = "events") {
-  return queryRows(
-    db,
-    `select _file, _line, raw_line, error from raw.quarantine where source_table = '${table}' order by _file, _line`,
-  );
+  return queryRows(db, `select _file, _line, raw_line, error from raw.quarantine where source_table = '${table}' order by _file, _line`);
 }
 
 function writeFile(dir: string, name: string, content: string | Buffer): string {

@@ -62,8 +62,14 @@ describe("a Slack export without users.json", () => {
       db.close();
     }
     const run = () =>
-      runProject(REPO, { database: file, resultsFile: join(tempDir(), "run_results.json"), actions: ["int_messages"], includeDependencies: true });
-    const unresolved = "select count(*) filter (where author_name is null) as n from silver.int_messages where source = 'slack' and message_type = 'regular'";
+      runProject(REPO, {
+        database: file,
+        resultsFile: join(tempDir(), "run_results.json"),
+        actions: ["int_messages"],
+        includeDependencies: true,
+      });
+    const unresolved =
+      "select count(*) filter (where author_name is null) as n from silver.int_messages where source = 'slack' and message_type = 'regular'";
     const first = await run();
     expect(first.actions.filter((a) => a.status !== "success")).toEqual([]);
     expect((await sqlRows(file, unresolved, "duckform"))[0]!.n).toBeGreaterThan(0);

@@ -19,7 +19,12 @@ function cli(args: string[]) {
     { cwd: repo, encoding: "utf8" },
   );
   const peak = /peak-rss-kb (\d+)/.exec(run.stderr);
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr.replace(/(Command exited with non-zero status \d+\n)?peak-rss-kb \d+\n/, ""), peakMb: Number(peak?.[1]) / 1024 };
+  return {
+    status: run.status,
+    stdout: run.stdout,
+    stderr: run.stderr.replace(/(Command exited with non-zero status \d+\n)?peak-rss-kb \d+\n/, ""),
+    peakMb: Number(peak?.[1]) / 1024,
+  };
 }
 
 /** The real 2016 export plus `extra` entries, written as one zip. */

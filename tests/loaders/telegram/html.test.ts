@@ -27,7 +27,12 @@ describe("parseHtmlPage", () => {
   });
 
   it("lands service messages as type service with their text and no author or date", () => {
-    expect(first.byId.get(1)).toMatchObject({ type: "service", author: null, sent_at: null, text: 'Anna Ivanova created group "Podcast Club"' });
+    expect(first.byId.get(1)).toMatchObject({
+      type: "service",
+      author: null,
+      sent_at: null,
+      text: 'Anna Ivanova created group "Podcast Club"',
+    });
     expect(second.byId.get(11)).toMatchObject({ type: "service", text: 'Chen Li pinned "this message"' });
   });
 
@@ -170,11 +175,16 @@ ${title}
 
     it("keeps a message the parser never sees as an element as the text around its id", () => {
       // An unterminated comment swallows message 10 and everything after it.
-      const broken = page.replace('<div class="message default clearfix joined" id="message10">', '<!-- <div class="message default clearfix joined" id="message10">');
+      const broken = page.replace(
+        '<div class="message default clearfix joined" id="message10">',
+        '<!-- <div class="message default clearfix joined" id="message10">',
+      );
       const records = parseText(broken);
       expect(records.filter((r) => r.json).map((r) => (JSON.parse(r.json!) as TelegramMessage).message_id)).toEqual([9]);
       const lost = records.filter((r) => !r.json);
-      expect(lost.map((r) => r.error)).toEqual([10, 11, 12].map((id) => `message ${id}: the page's markup around it is broken, so it could not be read as a message element`));
+      expect(lost.map((r) => r.error)).toEqual(
+        [10, 11, 12].map((id) => `message ${id}: the page's markup around it is broken, so it could not be read as a message element`),
+      );
       expect(lost[0]!.raw).toContain('id="message10"');
       expect(records).toHaveLength(ids(page).length);
     });

@@ -18,7 +18,12 @@ describe("parseJsonExport", () => {
 
   it("reads a single-chat export with the chat's id and name", () => {
     expect(chat.messages.map((m) => m.message_id)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(chat.byId.get(2)).toMatchObject({ chat_id: "1234567890", chat_name: "Podcast Club", author: "Anna Ivanova", author_id: "user111" });
+    expect(chat.byId.get(2)).toMatchObject({
+      chat_id: "1234567890",
+      chat_name: "Podcast Club",
+      author: "Anna Ivanova",
+      author_id: "user111",
+    });
   });
 
   it("takes the time from date_unixtime, a string", () => {
@@ -65,6 +70,8 @@ describe("parseJsonExport", () => {
   });
 
   it("quarantines a result.json that is not JSON as one record", () => {
-    expect(parseJsonExport('{"messages": [', timezoneConverter())).toMatchObject([{ line: 1, error: expect.stringMatching(/not valid JSON/) }]);
+    expect(parseJsonExport('{"messages": [', timezoneConverter())).toMatchObject([
+      { line: 1, error: expect.stringMatching(/not valid JSON/) },
+    ]);
   });
 });

@@ -34,7 +34,9 @@ describe("loadTelegram", () => {
       `select payload->>'author' as author, payload->>'sent_at' as sent_at, _file, _line
        from raw.telegram_messages where (payload->>'message_id')::int = 10`,
     );
-    expect(rows).toMatchObject([{ author: "Chen Li", sent_at: "2024-01-06T06:06:00.000Z", _file: "DataExport_2024-01-07/chats/chat_1/messages2.html" }]);
+    expect(rows).toMatchObject([
+      { author: "Chen Li", sent_at: "2024-01-06T06:06:00.000Z", _file: "DataExport_2024-01-07/chats/chat_1/messages2.html" },
+    ]);
     expect(await count(db, "select count(*) from raw.load_ledger where source_table = 'telegram_messages'")).toBe(4);
   });
 
@@ -42,11 +44,18 @@ describe("loadTelegram", () => {
     const dir = join(tempDir(), "export");
     cpSync(HTML_ACCOUNT, dir, { recursive: true });
     const page = join(dir, "chats/chat_1/messages2.html");
-    const broken = readFileSync(page, "utf8").replace(/(In reply to <a href="messages\.html#go_to_message3">this message<\/a>\n)\s*<\/div>/, "$1");
+    const broken = readFileSync(page, "utf8").replace(
+      /(In reply to <a href="messages\.html#go_to_message3">this message<\/a>\n)\s*<\/div>/,
+      "$1",
+    );
     writeFileSync(page, broken);
     const db = await tempDatabase();
     const { results } = await loadTelegram(db, [dir], { threads: 0 });
-    expect(results.find((r) => r.fileName.endsWith("chat_1/messages2.html"))).toMatchObject({ status: "landed", rowsLanded: 2, rowsQuarantined: 2 });
+    expect(results.find((r) => r.fileName.endsWith("chat_1/messages2.html"))).toMatchObject({
+      status: "landed",
+      rowsLanded: 2,
+      rowsQuarantined: 2,
+    });
     expect(await queryRows(db, "select _line, error from raw.quarantine order by _line")).toEqual([
       { _line: 26, error: "message 9: its markup is not closed before message element message10 begins" },
       { _line: 60, error: "joined message with no author before it in its page file" },
@@ -114,13 +123,19 @@ describe("loadTelegram", () => {
     const { results } = await loadTelegram(db, [dir], { threads: 2 });
     expect(results.every((r) => r.status === "landed" && r.rowsQuarantined === 0)).toBe(true);
     expect(await count(db, "select count(*) from raw.telegram_messages")).toBe(expected);
-    expect(await count(db, "select count(*) from (select distinct payload->>'chat_id', payload->>'message_id' from raw.telegram_messages)")).toBe(expected);
-    expect(await count(db, "select count(*) from raw.telegram_messages where (payload->>'type') = 'regular' and (payload->>'author') is null")).toBe(0);
+    expect(
+      await count(db, "select count(*) from (select distinct payload->>'chat_id', payload->>'message_id' from raw.telegram_messages)"),
+    ).toBe(expected);
+    expect(
+      await count(db, "select count(*) from raw.telegram_messages where (payload->>'type') = 'regular' and (payload->>'author') is null"),
+    ).toBe(0);
     expect(await count(db, "select count(*) from raw.telegram_messages where (payload->>'forwarded_from') is not null")).toBeGreaterThan(0);
     expect(await count(db, "select count(*) from raw.telegram_messages where (payload->>'via_bot') is not null")).toBeGreaterThan(0);
     // Each page after the first opens a new block: its first message names its author itself.
     const page2 = readFileSync(join(dir, "chats/chat_1/messages2.html"), "utf8");
-    expect(/class="message default clearfix( joined)?"/.exec(page2.slice(page2.indexOf("Previous messages")))).toMatchObject({ 1: undefined });
+    expect(/class="message default clearfix( joined)?"/.exec(page2.slice(page2.indexOf("Previous messages")))).toMatchObject({
+      1: undefined,
+    });
   });
 });
 
@@ -145,7 +160,9 @@ describe("duckform load telegram", () => {
     const first = await cli("load", "telegram", exportDir, "--project", project);
     expect(first).toMatchObject({
       code: 0,
-      stdout: expect.stringMatching(/^load telegram: files 1 landed, 0 skipped, 0 refused; 2 rows landed, 0 quarantined in [\d.]+ s from 1 chats\n$/),
+      stdout: expect.stringMatching(
+        /^load telegram: files 1 landed, 0 skipped, 0 refused; 2 rows landed, 0 quarantined in [\d.]+ s from 1 chats\n$/,
+      ),
     });
 
     const page = join(exportDir, "messages.html");
@@ -155,7 +172,10 @@ describe("duckform load telegram", () => {
     expect(refused.stderr).toContain("duckform: refused ChatExport_cli/messages.html");
 
     const replaced = await cli("load", "telegram", exportDir, "--project", project, "--replace");
-    expect(replaced).toMatchObject({ code: 0, stdout: expect.stringContaining("files 0 landed, 1 replaced, 0 skipped, 0 refused; 2 rows landed") });
+    expect(replaced).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("files 0 landed, 1 replaced, 0 skipped, 0 refused; 2 rows landed"),
+    });
 
     const badZone = await cli("load", "telegram", exportDir, "--project", project, "--timezone", "Mars/Olympus");
     expect(badZone).toMatchObject({ code: 1, stderr: expect.stringContaining('duckform: unknown time zone "Mars/Olympus"') });
