@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createPrng } from "./prng.ts";
-import { dayText, escape, pageName, timeText, titleDate } from "./telegramMarkup.ts";
+import { escape, pageName, renderTelegramChat, type HtmlEntry, type HtmlPerson, type HtmlReaction } from "./telegramHtml.ts";
 
 /**
  * Writes a deterministic Telegram Desktop whole-account HTML export under `dir`
@@ -25,7 +25,7 @@ export async function generateTelegramExport(
   for (let index = 0; index < options.chats; index++) {
     const folder = `chat_${String(index + 1).padStart(digits, "0")}`;
     const chat = makeChat(random, index, options.seed);
-    const pages = renderChat(random, chat, sizes[index]!, offsetMinutes);
+    const pages = renderTelegramChat({ title: chat.title, entries: chatEntries(random, chat, sizes[index]!) }, { offsetMinutes });
     const chatDir = join(dir, "chats", folder);
     await mkdir(chatDir, { recursive: true });
     await Promise.all(pages.map((page, p) => writeFile(join(chatDir, pageName(p)), page)));
@@ -37,8 +37,6 @@ export async function generateTelegramExport(
   );
 }
 
-const FILE_MESSAGES = 1000;
-const JOIN_WITHIN_SECONDS = 900;
 const BIG_CHAT = 2100;
 
 // prettier-ignore
@@ -93,41 +91,21 @@ interface Info {
   service: boolean;
   fromId: number;
   via: string;
-  date: number;
   forwardedFrom: string;
-  forwardedDate: number;
 }
 
-/** The pages of one chat, laid out the way HtmlWriter::writeDialogSlice does. */
-function renderChat(random: () => number, chat: Chat, count: number, offsetMinutes: number): string[] {
-  const pages: string[] = [];
-  const lastIdPerPage: number[] = [];
-  let out = new Markup();
+/** One chat's entries, with the corner cases at their rates: bursts, forwards, bots, replies, media, reactions. */
+function chatEntries(random: () => number, chat: Chat, count: number): HtmlEntry[] {
+  const entries: HtmlEntry[] = [];
   let previous: Info | null = null;
-  let dateId = 0;
   let id = 1 + Math.floor(random() * 50);
   let date = Date.UTC(2023, 0, 1) / 1000 + Math.floor(random() * 365 * 86400);
   const ids: number[] = [];
-
   for (let n = 0; n < count; n++) {
-    if (n > 0 && n % FILE_MESSAGES === 0) {
-      out.raw(out.push("a", { class: "pagination block_link", href: pageName(pages.length + 1) }) + "Next messages" + out.pop());
-      pages.push(out.close());
-      lastIdPerPage.push(previous!.id);
-      out = new Markup();
-      previous = null;
-    }
-    if (out.empty()) opening(out, chat, pages.length);
-
     if (n > 0) {
       id += random() < 0.1 ? 2 + Math.floor(random() * 5) : 1;
       date += random() < 0.05 ? 86400 + Math.floor(random() * 3 * 86400) : Math.floor(-Math.log(1 - random()) * 400);
     }
-    const local = date + offsetMinutes * 60;
-    if (!previous || localDay(previous.date + offsetMinutes * 60) !== localDay(local)) {
-      out.raw(serviceMessage(out, --dateId, dayText(local * 1000)));
-    }
-
     const author = pick(random, chat.people);
     if (chat.isGroup && random() < 0.04) {
       const other = pick(random, chat.people);
@@ -137,180 +115,57 @@ function renderChat(random: () => number, chat: Chat, count: number, offsetMinut
         `${who} pinned &quot;${pick(random, WORDS)} &amp; more&quot;`,
         `${who} joined group by link from ${whom}`,
       ]);
-      out.raw(serviceMessage(out, id, text));
-      previous = { id, service: true, fromId: author.id, via: "", date, forwardedFrom: "", forwardedDate: 0 };
+      entries.push({ kind: "service", id, date, text, fromId: author.id });
+      previous = { id, service: true, fromId: author.id, via: "", forwardedFrom: "" };
       ids.push(id);
       continue;
     }
-
     // Continue the previous sender's burst most of the time, so that joined blocks form.
     const sender: Person = previous && !previous.service && random() < 0.6 ? chat.people.find((p) => p.id === previous!.fromId)! : author;
-    const forwarded = random() < 0.05 || (previous?.forwardedFrom !== "" && previous !== null && random() < 0.5);
-    const forwardedFrom = forwarded
+    const forwarded: boolean = random() < 0.05 || (previous?.forwardedFrom !== "" && previous !== null && random() < 0.5);
+    const forwardedFrom: string = forwarded
       ? previous?.forwardedFrom && random() < 0.7
         ? previous.forwardedFrom
         : `${pick(random, FIRST)} ${pick(random, LAST)}`
       : "";
     const forwardedDate = forwarded ? date - 3600 - Math.floor(random() * 86400) : 0;
-    const via = forwarded ? "" : random() < 0.03 ? pick(random, BOTS) : previous?.via && random() < 0.5 ? previous.via : "";
-    const info: Info = { id, service: false, fromId: sender.id, via, date, forwardedFrom, forwardedDate };
-    const wrap = needsWrap(info, previous, offsetMinutes * 60);
-
-    out.raw(out.push("div", { class: wrap ? "message default clearfix" : "message default clearfix joined", id: `message${id}` }));
-    if (wrap) out.raw(out.push("div", { class: "pull_left userpic_wrap" }) + userpic(out, sender) + out.pop());
-    out.raw(out.push("div", { class: "body" }));
-    out.raw(
-      out.push("div", { class: "pull_right date details", title: titleDate(local * 1000, offsetMinutes) }) +
-        timeText(local * 1000) +
-        out.pop(),
-    );
-    if (wrap) {
-      out.raw(
-        out.push("div", { class: "from_name" }) + escape(composeName(sender)) + (via && !forwarded ? ` via @${via}` : "") + out.pop(),
-      );
-    }
-    if (forwarded) {
-      const forwardedWrap =
-        wrap || forwardedFrom !== previous?.forwardedFrom || Math.abs(forwardedDate - (previous?.forwardedDate ?? 0)) > JOIN_WITHIN_SECONDS;
-      if (forwardedWrap) {
-        out.raw(
-          out.push("div", { class: "pull_left forwarded userpic_wrap" }) +
-            userpic(out, { id: 1, first: forwardedFrom, last: "" }) +
-            out.pop(),
-        );
-      }
-      out.raw(out.push("div", { class: "forwarded body" }));
-      if (forwardedWrap) {
-        const fwdLocal = forwardedDate + offsetMinutes * 60;
-        out.raw(
-          out.push("div", { class: "from_name" }) +
-            escape(forwardedFrom) +
-            out.push("span", { class: "date details", title: titleDate(fwdLocal * 1000, offsetMinutes) }, { inline: true }) +
-            " " +
-            titleDate(fwdLocal * 1000, null) +
-            out.pop() +
-            out.pop(),
-        );
-      }
-    }
-    if (ids.length > 0 && random() < 0.1) {
-      const target = ids[Math.floor(random() * ids.length)]!;
-      const page = lastIdPerPage.findIndex((last) => target <= last);
-      const link =
-        page < 0
-          ? `<a href="#go_to_message${target}" onclick="return GoToMessage(${target})">this message</a>`
-          : `<a href="${pageName(page)}#go_to_message${target}">this message</a>`;
-      out.raw(out.push("div", { class: "reply_to details" }) + "In reply to " + link + out.pop());
-    }
+    const via: string = forwarded ? "" : random() < 0.03 ? pick(random, BOTS) : previous?.via && random() < 0.5 ? previous.via : "";
+    const replyTo = ids.length > 0 && random() < 0.1 ? ids[Math.floor(random() * ids.length)]! : undefined;
     const media = random() < 0.1 ? pick(random, ["photo", "sticker", "voice", "file", "video_message"]) : "";
-    if (media) out.raw(mediaMarkup(out, media, id));
-    if (!media || random() < 0.5) out.raw(out.push("div", { class: "text" }) + messageText(random) + out.pop());
-    if (forwarded) out.raw(out.pop());
-    if (random() < 0.08) out.raw(reactions(out, random, chat));
-    out.raw(out.pop() + out.pop());
-    previous = info;
+    const text = !media || random() < 0.5 ? messageText(random) : undefined;
+    entries.push({
+      kind: "message",
+      id,
+      date,
+      from: htmlPerson(sender),
+      via: via || undefined,
+      forwarded: forwarded ? { from: forwardedFrom, date: forwardedDate } : undefined,
+      replyTo,
+      media: media || undefined,
+      text,
+      reactions: random() < 0.08 ? reactions(random, chat) : undefined,
+    });
+    previous = { id, service: false, fromId: sender.id, via, forwardedFrom };
     ids.push(id);
   }
-  pages.push(out.close());
-  return pages;
+  return entries;
 }
 
-/** HtmlWriter::Wrap::messageNeedsWrap: when a message shows its userpic and from_name. */
-function needsWrap(message: Info, previous: Info | null, offsetSeconds: number): boolean {
-  if (!previous || previous.service) return true;
-  if (previous.fromId !== message.fromId || previous.via !== message.via) return true;
-  if (localDay(previous.date + offsetSeconds) !== localDay(message.date + offsetSeconds)) return true;
-  if (previous.forwardedFrom !== message.forwardedFrom) return true;
-  return Math.abs(message.date - previous.date) > (message.forwardedFrom ? 1 : JOIN_WITHIN_SECONDS);
-}
-
-function opening(out: Markup, chat: Chat, pageIndex: number): void {
-  let s = "<!DOCTYPE html>" + out.push("html") + out.push("head") + out.push("meta", { charset: "utf-8" }, { empty: true });
-  s += out.push("title", {}, { inline: true }) + "Exported Data" + out.pop();
-  s += out.push("meta", { name: "viewport", content: "width=device-width, initial-scale=1.0" }, { empty: true });
-  s += out.push("link", { href: "../../css/style.css", rel: "stylesheet" }, { empty: true });
-  s += out.push("script", { src: "../../js/script.js", type: "text/javascript" }) + out.pop() + out.pop();
-  s += out.push("body", { onload: "CheckLocation();" }) + out.push("div", { class: "page_wrap" });
-  s += out.push("div", { class: "page_header" });
-  s += out.push("a", { class: "content block_link", href: "../../lists/chats.html", onclick: "return GoBack(this)" });
-  s += out.push("div", { class: "text bold" }) + escape(chat.title) + out.pop() + out.pop() + out.pop();
-  s += out.push("div", { class: "page_body chat_page" }) + out.push("div", { class: "history" });
-  if (pageIndex > 0) {
-    s += out.push("a", { class: "pagination block_link", href: pageName(pageIndex - 1) }) + "Previous messages" + out.pop();
-  }
-  out.raw(s);
-}
-
-function serviceMessage(out: Markup, id: number, text: string): string {
-  return (
-    out.push("div", { class: "message service", id: `message${id}` }) +
-    out.push("div", { class: "body details" }) +
-    text +
-    out.pop() +
-    out.pop()
-  );
-}
-
-function userpic(out: Markup, person: Person): string {
-  const initials = person.first.trim().slice(0, 1) + person.last.trim().slice(0, 1) || "";
-  return (
-    out.push("div", { class: `userpic userpic${(person.id % 8) + 1}`, style: "width: 42px; height: 42px" }) +
-    out.push("div", { class: "initials", style: "line-height: 42px" }) +
-    escape(initials) +
-    out.pop() +
-    out.pop()
-  );
-}
-
-function mediaMarkup(out: Markup, media: string, id: number): string {
-  let s = out.push("div", { class: "media_wrap clearfix" });
-  if (media === "photo") {
-    s += out.push("a", { class: "photo_wrap clearfix pull_left", href: `photos/photo_${id}@01-01-2024_12-00-00.jpg` });
-    s += out.push(
-      "img",
-      { class: "photo", src: `photos/photo_${id}@01-01-2024_12-00-00_thumb.jpg`, style: "width: 260px; height: 195px" },
-      { empty: true },
-    );
-    s += out.pop();
-  } else if (media === "sticker") {
-    s += out.push("a", { class: "sticker_wrap clearfix pull_left", href: `stickers/sticker_${id}.webp` });
-    s += out.push(
-      "img",
-      { class: "sticker", src: `stickers/sticker_${id}.webp_thumb.jpg`, style: "width: 256px; height: 256px" },
-      { empty: true },
-    );
-    s += out.pop();
-  } else {
-    const [cls, title, status] =
-      media === "voice"
-        ? ["media_voice_message", "Voice message", "00:07"]
-        : media === "video_message"
-          ? ["media_video", "Video message", "00:12"]
-          : ["media_file", `report_${id}.pdf`, "120.5 KB"];
-    s += out.push("a", { class: `media clearfix pull_left block_link ${cls}`, href: `files/${id}` });
-    s += out.push("div", { class: "fill pull_left" }) + out.pop();
-    s += out.push("div", { class: "body" });
-    s += out.push("div", { class: "title bold" }) + escape(title) + out.pop();
-    s += out.push("div", { class: "status details" }) + status + out.pop();
-    s += out.pop() + out.pop();
-  }
-  return s + out.pop();
-}
-
-function reactions(out: Markup, random: () => number, chat: Chat): string {
-  let s = out.push("span", { class: "reactions" });
+function reactions(random: () => number, chat: Chat): HtmlReaction[] {
   const kinds = 1 + Math.floor(random() * 2);
+  const list: HtmlReaction[] = [];
   for (let k = 0; k < kinds; k++) {
-    s += out.push("span", { class: random() < 0.3 ? "reaction active" : "reaction" });
-    s += out.push("span", { class: "emoji" }) + pick(random, EMOJI) + out.pop();
+    const active = random() < 0.3;
+    const emoji = pick(random, EMOJI);
     const recent = 1 + Math.floor(random() * Math.min(3, chat.people.length));
-    s += out.push("span", { class: "userpics" });
-    for (let r = 0; r < recent; r++) s += userpic(out, chat.people[r]!);
-    s += out.pop();
-    if (random() < 0.3) s += out.push("span", { class: "count" }) + String(recent + 5) + out.pop();
-    s += out.pop();
+    const count = random() < 0.3 ? recent + 5 : null;
+    list.push({ emoji, active, recent: chat.people.slice(0, recent).map(htmlPerson), count });
   }
-  return s + out.pop();
+  return list;
+}
+
+function htmlPerson(person: Person): HtmlPerson {
+  return { id: person.id, name: composeName(person), initials: person.first.trim().slice(0, 1) + person.last.trim().slice(0, 1) };
 }
 
 /** Message text as FormatText writes it: entities as tags, newlines as <br>, specials escaped. */
@@ -332,51 +187,8 @@ function messageText(random: () => number): string {
   return parts.join(" ");
 }
 
-/** A minimal HtmlContext: block tags on their own lines, indented by depth, attributes sorted by name. */
-class Markup {
-  private readonly stack: { name: string; block: boolean }[] = [];
-  private readonly chunks: string[] = [];
-
-  push(name: string, attributes: Record<string, string> = {}, flags: { inline?: boolean; empty?: boolean } = {}): string {
-    const block = !flags.inline;
-    const attrs = Object.keys(attributes)
-      .sort()
-      .map((k) => ` ${k}="${escape(attributes[k]!)}"`)
-      .join("");
-    const result = (block ? "\n" + this.indent() : "") + `<${name}${attrs}${flags.empty ? "/" : ""}>` + (block ? "\n" : "");
-    if (!flags.empty) this.stack.push({ name, block });
-    return result;
-  }
-
-  pop(): string {
-    const tag = this.stack.pop()!;
-    return (tag.block ? "\n" + this.indent() : "") + `</${tag.name}>` + (tag.block ? "\n" : "");
-  }
-
-  raw(text: string): void {
-    this.chunks.push(text);
-  }
-
-  empty(): boolean {
-    return this.chunks.length === 0;
-  }
-
-  close(): string {
-    while (this.stack.length > 0) this.chunks.push(this.pop());
-    return this.chunks.join("");
-  }
-
-  private indent(): string {
-    return " ".repeat(this.stack.length);
-  }
-}
-
 function composeName(person: Person): string {
   return !person.first && !person.last ? "Deleted Account" : `${person.first} ${person.last}`;
-}
-
-function localDay(localSeconds: number): number {
-  return Math.floor(localSeconds / 86400);
 }
 
 function pick<T>(random: () => number, list: readonly T[]): T {

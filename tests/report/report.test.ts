@@ -72,7 +72,8 @@ describe("duckform report", () => {
       // Failures come first, each open.
       const cards = page.locator("details.assertion");
       const failing = page.locator("details.assertion.failed[open]");
-      expect(await failing.count()).toBe(failedNames.length);
+      // The section renders on navigation: poll, as a loaded machine may take a moment.
+      await expect.poll(() => failing.count()).toBe(failedNames.length);
       for (let i = 0; i < failedNames.length; i++) expect(await cards.nth(i).getAttribute("class")).toContain("failed");
       const card = page.locator("details.assertion[data-assertion='duckform.quality.interactions_without_episode']");
       expect(await card.getAttribute("class")).toContain("failed");
