@@ -52,4 +52,11 @@ function jsonFields(column, fields) {
   return `from_json(${column}, '${JSON.stringify(spec).replace(/'/g, "''")}')`;
 }
 
-module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince, latestCopies, jsonFields };
+// A Telegram chat's key from its name, for HTML exports, which carry no chat id: `name:` and 16
+// hex digits of the SHA-256 of the name with its whitespace collapsed. The exporter writes a
+// group's name with a trailing space ("name" + " " + empty last name), JSON without it.
+function chatNameKey(name) {
+  return `'name:' || left(sha256(trim(regexp_replace(${name}, '\\s+', ' ', 'g'))), 16)`;
+}
+
+module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince, latestCopies, jsonFields, chatNameKey };

@@ -7,10 +7,12 @@ import {
   applyDecision,
   ensureLandingTables,
   landedContent,
+  landedHashes,
   newLoadId,
   rawTable,
   writeLedger,
   type LedgerEntry,
+  type LedgerRule,
   type LedgerStatus,
 } from "./ledger.ts";
 import { lineVerdictSql, payloadSql } from "./verdict.ts";
@@ -59,14 +61,45 @@ export async function landDocuments(
   db: Database,
   table: string,
   docs: SourceDocument[],
-  options: { replace?: boolean; loadId?: string } = {},
+  options: { replace?: boolean; loadId?: string; rule?: LedgerRule } = {},
 ): Promise<LandResult[]> {
   const target = rawTable(table);
   const loadId = options.loadId ?? newLoadId();
+  const rule = options.rule ?? "name";
   return db.withConnection(async (connection) => {
     await ensureLandingTables(connection, table);
-    return inTransaction(connection, () => landInTransaction(connection, table, target, docs, loadId, options.replace ?? false));
+    return inTransaction(connection, async () => {
+      const decide = rule === "content" ? await byContent(connection, table) : await byName(connection, table, options.replace ?? false);
+      return landInTransaction(connection, table, target, docs, loadId, decide);
+    });
   });
+}
+
+/** Decides one document; a document it lets land counts as landed for the rest of the batch. */
+type Decide = (doc: SourceDocument) => Promise<LandResult["status"] | { refused: string }>;
+
+async function byName(connection: DuckDBConnection, table: string, replace: boolean): Promise<Decide> {
+  const landed = await landedContent(connection, table);
+  // Names this batch lands, so that a second copy in the same batch is judged against the first.
+  const inBatch = new Map<string, string>();
+  return async (doc) => {
+    const earlier = inBatch.get(doc.fileName);
+    if (earlier !== undefined)
+      return earlier === doc.sha256 ? "skipped" : { refused: `${doc.fileName} appears twice in this load with different content` };
+    const decision = await applyDecision(connection, table, doc.fileName, doc.sha256, replace, landed);
+    if (decision.status === "refused") return { refused: decision.error };
+    if (decision.status !== "skipped") inBatch.set(doc.fileName, doc.sha256);
+    return decision.status;
+  };
+}
+
+async function byContent(connection: DuckDBConnection, table: string): Promise<Decide> {
+  const hashes = await landedHashes(connection, table);
+  return async (doc) => {
+    if (hashes.has(doc.sha256)) return "skipped";
+    hashes.add(doc.sha256);
+    return "landed";
+  };
 }
 
 async function landInTransaction(
@@ -75,40 +108,23 @@ async function landInTransaction(
   target: string,
   docs: SourceDocument[],
   loadId: string,
-  replace: boolean,
+  decide: Decide,
 ): Promise<LandResult[]> {
-  const landed = await landedContent(connection, table);
-  // Names this batch lands, so that a second copy in the same batch is judged against the first.
-  const inBatch = new Map<string, string>();
   const results: LandResult[] = [];
   const toLand: SourceDocument[] = [];
   for (const doc of docs) {
     const base = { fileName: doc.fileName, path: doc.path, rowsLanded: 0, rowsQuarantined: 0 };
-    const earlier = inBatch.get(doc.fileName);
-    if (earlier !== undefined) {
-      results.push(
-        earlier === doc.sha256
-          ? { ...base, status: "skipped" }
-          : { ...base, status: "refused", error: `${doc.fileName} appears twice in this load with different content` },
-      );
-      continue;
-    }
     if (doc.failure !== undefined) {
       results.push({ ...base, status: "failed", error: doc.failure });
       continue;
     }
-    const decision = await applyDecision(connection, table, doc.fileName, doc.sha256, replace, landed);
-    if (decision.status === "refused") {
-      results.push({ ...base, status: "refused", error: decision.error });
+    const status = await decide(doc);
+    if (typeof status === "object") {
+      results.push({ ...base, status: "refused", error: status.refused });
       continue;
     }
-    if (decision.status === "skipped") {
-      results.push({ ...base, status: "skipped" });
-      continue;
-    }
-    inBatch.set(doc.fileName, doc.sha256);
-    toLand.push(doc);
-    results.push({ ...base, status: decision.status });
+    if (status === "landed" || status === "replaced") toLand.push(doc);
+    results.push({ ...base, status });
   }
 
   const counts = toLand.length > 0 ? await stageAndMove(connection, table, target, toLand, loadId) : new Map();

@@ -94,6 +94,24 @@ export async function landedContent(connection: DuckDBConnection, table: string)
   return content;
 }
 
+/**
+ * How a source's files are known. `name` (NDJSON, seeds): a file is its name, so other content
+ * under a landed name is refused unless `--replace`. `content` (chat exports): a file is its
+ * bytes, so the same bytes under any path are skipped and anything else lands as a new version,
+ * never refused and never deleting what another export landed; the records say which chat or
+ * workspace they belong to, and the definitions keep the newest copy of each message.
+ */
+export type LedgerRule = "name" | "content";
+
+/** Every sha256 landed into `table` under any name, for the `content` rule. */
+export async function landedHashes(connection: DuckDBConnection, table: string): Promise<Set<string>> {
+  const reader = await connection.runAndReadAll(`
+    select distinct sha256 from ${quoteIdent(RAW_SCHEMA)}.load_ledger
+    where source_table = ${quoteLiteral(table)} and status in ('landed', 'replaced')
+  `);
+  return new Set(reader.getRows().map(([sha256]) => String(sha256)));
+}
+
 /** The ledger rule for one file: same content → skip; other content → refuse unless replacing. */
 export function decide(
   table: string,

@@ -28,7 +28,7 @@ const slackSource = z.strictObject({
   kind: z.literal("slack"),
   name: z.string().min(1).optional(),
   paths,
-  /** A label for the workspace; recorded, not yet used to separate workspaces. */
+  /** The workspace's key, as `load slack --workspace`; default the team id in users.json. */
   workspace: z.string().min(1).optional(),
   allow_partial: z.boolean().optional(),
   retention: retention.optional(),

@@ -104,6 +104,7 @@ export async function loadSource(projectDir: string, database: string, source: S
       for (const path of paths) {
         results.push(
           ...(await loadSlack(db, path, {
+            workspace: source.workspace,
             allowPartial: source.allow_partial,
             onProgress: (s) => progress.update(s),
             onWarning: (m) => warnings.push(m),

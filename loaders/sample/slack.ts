@@ -4,6 +4,9 @@ import { chatter } from "./chatter.ts";
 import { createPrng, type Prng } from "./prng.ts";
 import { APP_COMPANY, companies, people, type Person } from "./world.ts";
 
+/** The sample workspace's team id. */
+const TEAM = "T0EARSHOT1";
+
 export interface SlackSampleManifest {
   users: number;
   /** Slack users that are not in `seeds/users.csv` (guests), by id. */
@@ -244,7 +247,9 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
       days.set(day, [...(days.get(day) ?? []), m]);
     }
     mkdirSync(join(dir, channel.name), { recursive: true });
-    for (const [day, list] of days) writeFileSync(join(dir, channel.name, `${day}.json`), json(list));
+    // People's messages carry their team, as Slack's exports have since 2019; bots' do not.
+    for (const [day, list] of days)
+      writeFileSync(join(dir, channel.name, `${day}.json`), json(list.map((m) => (m.user ? { ...m, team: TEAM } : m))));
     manifest.dayFiles += days.size;
     manifest.channels.push({ id: channel.id, name: channel.name, members: channel.members.length, messages: messages.length });
     manifest.messages += messages.length;
@@ -282,7 +287,7 @@ function userJson(m: Member): Record<string, unknown> {
   const [first, ...last] = m.realName.split(" ");
   return {
     id: m.id,
-    team_id: "T0EARSHOT1",
+    team_id: TEAM,
     name: m.name,
     deleted: false,
     real_name: m.realName,

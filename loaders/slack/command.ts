@@ -11,7 +11,7 @@ export function registerSlackCommand(load: Command): void {
     .argument("<exports...>", "export folders or zip files")
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
-    .option("--replace", "replace files whose content changed since they were landed")
+    .option("--workspace <key>", "the workspace's key (default: the team id in users.json)")
     .option("--allow-partial", "land an export that lacks users.json or channels.json, with a warning")
     .option("--max-entry-size <size>", "largest file an export may inflate to (default 256MB)", sizeOption)
     .option("--max-archive-size <size>", "most an export may inflate to in all (default 16GB)", sizeOption)
@@ -21,7 +21,7 @@ export function registerSlackCommand(load: Command): void {
         const results: SlackLandResult[] = [];
         for (const path of exports) {
           const loaded = await loadSlack(db, path, {
-            replace: options.replace,
+            workspace: options.workspace,
             allowPartial: options.allowPartial,
             limits: { maxEntryBytes: options.maxEntrySize, maxArchiveBytes: options.maxArchiveSize },
             onProgress,
@@ -35,7 +35,7 @@ export function registerSlackCommand(load: Command): void {
 }
 
 interface SlackCommandOptions extends LoadCommandOptions {
-  replace?: boolean;
+  workspace?: string;
   allowPartial?: boolean;
   maxEntrySize?: number;
   maxArchiveSize?: number;

@@ -1,9 +1,10 @@
+import { basename, resolve } from "node:path";
 import type { Database } from "../../runner/database.ts";
 import { UserError } from "../../runner/errors.ts";
 import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
 import { ensureLandingTables, newLoadId } from "../ledger.ts";
 import type { LoadProgress } from "../progress.ts";
-import { CHANNEL_LISTS, dayFileDocument, isDayFile, slackDirectory } from "./parseExport.ts";
+import { CHANNEL_LISTS, dayFileDocument, isDayFile, slackDirectory, teamOfMessages } from "./parseExport.ts";
 import { DEFAULT_LIMITS, openSlackExport, type ExportLimits, type SlackExport } from "./readExport.ts";
 
 export interface SlackLandResult extends LandResult {
@@ -11,7 +12,8 @@ export interface SlackLandResult extends LandResult {
 }
 
 export interface SlackLoadOptions {
-  replace?: boolean;
+  /** The workspace's key; default the team id in users.json, else the export's own name. */
+  workspace?: string;
   loadId?: string;
   /** Land an export without users.json or channels.json (with a warning) instead of refusing it. */
   allowPartial?: boolean;
@@ -32,7 +34,10 @@ const DIRECTORY_FILES = ["users.json", "channels.json"];
 
 /**
  * Lands a Slack workspace export (its folder or zip) into `raw.slack_users`, `raw.slack_channels`
- * and `raw.slack_messages`, one ledger entry per file named by its path inside the export.
+ * and `raw.slack_messages`, one ledger entry per file named `<workspace>/<path inside the export>`:
+ * the definitions read the workspace from that name, so two workspaces' `users.json` and
+ * `general/` never meet. The ledger knows the files by their content: a newer export of the same
+ * workspace lands beside the older one, and the newest copy of each message, user and channel wins.
  * Authors and mentions are resolved against the export's own `users.json`. One load id for all
  * three. Day files go in batches; the ledger is per file, so a rerun after a crash lands only
  * what is missing. An export without users.json or channels.json is refused unless
@@ -61,17 +66,18 @@ export async function loadSlack(db: Database, exportPath: string, options: Slack
     await db.withConnection(async (connection) => {
       for (const table of SLACK_TABLES) await ensureLandingTables(connection, table);
     });
-    return await landExport(db, slack, options);
+    return await landExport(db, exportPath, slack, options);
   } finally {
     slack.close();
   }
 }
 
-async function landExport(db: Database, slack: SlackExport, options: SlackLoadOptions): Promise<SlackLandResult[]> {
-  const landOptions = { replace: options.replace, loadId: options.loadId ?? newLoadId() };
+async function landExport(db: Database, exportPath: string, slack: SlackExport, options: SlackLoadOptions): Promise<SlackLandResult[]> {
+  const landOptions = { rule: "content" as const, loadId: options.loadId ?? newLoadId() };
   const [usersFile] = await slack.read(slack.names.filter((n) => n === "users.json"));
   const directory = slackDirectory(usersFile, await slack.read(CHANNEL_LISTS.filter((n) => slack.names.includes(n))));
   const dayFiles = slack.names.filter(isDayFile);
+  const workspace = workspaceOf(exportPath, directory.teamId ?? teamOfMessages(await slack.read(dayFiles.slice(0, 5))), options);
   const landed = [...directory.users, ...directory.channels];
   const progress: LoadProgress = {
     files: 0,
@@ -83,7 +89,8 @@ async function landExport(db: Database, slack: SlackExport, options: SlackLoadOp
   const results: SlackLandResult[] = [];
   const land = async (table: string, docs: SourceDocument[]): Promise<void> => {
     if (docs.length === 0) return;
-    for (const result of await landDocuments(db, table, docs, landOptions)) {
+    const named = docs.map((doc) => ({ ...doc, fileName: `${workspace}/${doc.fileName}` }));
+    for (const result of await landDocuments(db, table, named, landOptions)) {
       results.push({ ...result, table });
       progress.rows += result.rowsLanded;
     }
@@ -101,6 +108,30 @@ async function landExport(db: Database, slack: SlackExport, options: SlackLoadOp
   }
   return results;
 }
+
+/**
+ * The key the export's files land under: `--workspace`, else the team id its users (or, without
+ * users.json, its messages) carry, else (with a warning) the export's own file or folder name, which stays the same across re-exports
+ * only if the user keeps it so.
+ */
+function workspaceOf(exportPath: string, teamId: string | undefined, options: SlackLoadOptions): string {
+  if (options.workspace !== undefined) {
+    if (!WORKSPACE.test(options.workspace)) {
+      throw new UserError(`--workspace must be letters, digits, '.', '_' or '-', got "${options.workspace}"`);
+    }
+    return options.workspace;
+  }
+  if (teamId !== undefined && WORKSPACE.test(teamId)) return teamId;
+  const name = basename(resolve(exportPath))
+    .replace(/\.zip$/i, "")
+    .replace(/[^A-Za-z0-9_.-]+/g, "_");
+  options.onWarning?.(
+    `${exportPath}: neither users.json nor the messages name a team id; landing it as workspace "${name}" (pass --workspace to choose its key)`,
+  );
+  return name;
+}
+
+const WORKSPACE = /^[A-Za-z0-9_.-]+$/;
 
 /** `names` in order, cut into batches of at most BATCH_FILES names and (but for a single big file) BATCH_BYTES. */
 function batches(names: string[], size: (name: string) => number): string[][] {

@@ -21,6 +21,8 @@ interface Conversation {
 
 /** Who is who and which channel is which: what day files are resolved against. */
 export interface SlackDirectory {
+  /** The team id most of users.json's users carry, if any: the workspace the export is of. */
+  teamId: string | undefined;
   users: SourceDocument[];
   channels: SourceDocument[];
   names: SlackNames;
@@ -37,9 +39,11 @@ export function slackDirectory(usersFile: ExportFile | undefined, channelFiles: 
   const usersRead = usersFile ? readArray(usersFile, asTheyAre) : undefined;
   const userNames = new Map<string, string>();
   const botUsers = new Set<string>();
+  const teams = new Map<string, number>();
   for (const element of usersRead?.elements ?? []) {
     const user = element.value as Record<string, unknown> | null;
     if (!user || typeof user !== "object" || typeof user.id !== "string") continue;
+    if (typeof user.team_id === "string" && user.team_id) teams.set(user.team_id, (teams.get(user.team_id) ?? 0) + 1);
     const profile = (user.profile ?? {}) as Record<string, unknown>;
     const name = [profile.display_name, profile.real_name, user.real_name, user.name].find(
       (n): n is string => typeof n === "string" && n.trim() !== "",
@@ -63,6 +67,8 @@ export function slackDirectory(usersFile: ExportFile | undefined, channelFiles: 
     }
   }
   return {
+    // Guests from other workspaces carry their own team id; the export's own team has the most users.
+    teamId: [...teams].sort((a, b) => b[1] - a[1])[0]?.[0],
     users: usersRead ? [usersRead.doc] : [],
     channels: channelReads.map((r) => r.doc),
     names: { user: (id) => userNames.get(id), channel: (id) => conversations.get(id)?.name },
@@ -86,6 +92,22 @@ export function dayFileDocument(file: ExportFile, directory: SlackDirectory): So
       ? { line, raw: JSON.stringify(value) ?? String(value), error: message.error }
       : { line, json: JSON.stringify(message) };
   }).doc;
+}
+
+/** The team id the first message that has one carries (`team`, in exports since 2019), for an export without users.json. */
+export function teamOfMessages(files: ExportFile[]): string | undefined {
+  for (const file of files) {
+    if (!file.bytes) continue;
+    let list: unknown;
+    try {
+      list = JSON.parse(new TextDecoder().decode(file.bytes));
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(list)) continue;
+    for (const m of list) if (m && typeof m === "object" && typeof m.team === "string" && m.team) return m.team;
+  }
+  return undefined;
 }
 
 /** users.json and the conversation lists land their objects as they are. */

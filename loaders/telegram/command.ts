@@ -1,24 +1,26 @@
 import type { Command } from "commander";
 import { runLoadCommand, type LoadCommandOptions } from "../command.ts";
 
-/** `duckform load telegram <export-dir>… [--timezone TZ] [--replace]`. Exits 1 when any file was refused or failed. */
+/**
+ * `duckform load telegram <export-dir>… [--timezone TZ]`. Exits 1 when any file failed. No
+ * `--replace`: a re-export lands beside the earlier one and its copies of messages win.
+ */
 export function registerTelegramCommand(load: Command): void {
   load
     .command("telegram")
     .description("Land Telegram Desktop exports (HTML or JSON; one chat or a whole account) into raw.telegram_messages")
     .argument("<dirs...>", "export folders: one chat's, or a whole account's (chat folders are found recursively)")
     .option("--timezone <tz>", "zone of exports whose dates carry no offset: IANA name or +03:00", "UTC")
-    .option("--replace", "replace files whose content changed since they were landed")
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
-    .action((dirs: string[], options: LoadCommandOptions & { timezone: string; replace?: boolean }) =>
+    .action((dirs: string[], options: LoadCommandOptions & { timezone: string }) =>
       runLoadCommand(
         "load telegram",
         options,
         async (db, onProgress) => {
           // Loaded on use, so that other commands do not load cheerio for this one.
           const { loadTelegram } = await import("./load.ts");
-          const { chats, results } = await loadTelegram(db, dirs, { timezone: options.timezone, replace: options.replace, onProgress });
+          const { chats, results } = await loadTelegram(db, dirs, { timezone: options.timezone, onProgress });
           return { results, summary: ` from ${chats} chats` };
         },
         { refusedName: (result) => result.fileName },

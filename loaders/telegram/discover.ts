@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { UserError } from "../../runner/errors.ts";
@@ -10,7 +9,7 @@ export interface ExportFile {
 }
 
 /** A unit of parsing work: one chat folder of HTML pages, or one result.json. */
-export type ExportSource = { kind: "html"; chatId: string; pages: ExportFile[] } | { kind: "json"; file: ExportFile };
+export type ExportSource = { kind: "html"; pages: ExportFile[] } | { kind: "json"; file: ExportFile };
 
 const PAGE = /^messages(\d*)\.html$/;
 
@@ -21,8 +20,9 @@ const PAGE = /^messages(\d*)\.html$/;
  * read again. Pages come in the exporter's order: messages.html, messages2.html, …, messages10.html.
  *
  * A file's ledger name is its path below the export directory, prefixed with that directory's
- * own name (`DataExport_2024-01-05/chats/chat_001/messages.html`): every chat folder has a
- * messages.html, and two single-chat exports both have a bare `messages.html`.
+ * own name (`DataExport_2024-01-05/chats/chat_001/messages.html`). It says where the file was
+ * found, not which chat it holds: the ledger knows chat files by their content, and a chat by
+ * what its export says (see README, "Chat identity").
  */
 export async function discoverExports(dirs: string[]): Promise<ExportSource[]> {
   const sources: ExportSource[] = [];
@@ -55,7 +55,7 @@ async function walk(root: string, dir: string, found: ExportSource[]): Promise<v
     .sort((a, b) => a.index - b.index);
   if (pages.length > 0) {
     // Media folders (photos/, files/) sit inside chat folders: nothing more to find there.
-    found.push({ kind: "html", chatId: htmlChatId(root, dir), pages: pages.map((p) => exportFile(root, join(dir, p.name))) });
+    found.push({ kind: "html", pages: pages.map((p) => exportFile(root, join(dir, p.name))) });
     return;
   }
   const subdirs = entries
@@ -79,16 +79,6 @@ function exportFile(root: string, path: string): ExportFile {
 
 function ledgerName(root: string, path: string): string {
   return [basename(root), ...relative(root, path).split(sep)].filter(Boolean).join("/");
-}
-
-/**
- * HTML exports carry no chat id, so one is derived: `html-` and 16 hex digits of the SHA-256
- * of the chat folder's ledger name (`DataExport_2024-01-05/chats/chat_001`). It is stable
- * across loads of the same export and distinct between exports, but not across re-exports,
- * where Telegram may number the folders differently; match those by chat_name downstream.
- */
-export function htmlChatId(root: string, chatDir: string): string {
-  return `html-${createHash("sha256").update(ledgerName(root, chatDir)).digest("hex").slice(0, 16)}`;
 }
 
 // chat_2 before chat_10; one collator, since localeCompare with options builds one per call.

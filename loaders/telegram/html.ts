@@ -7,7 +7,8 @@ import { messageJson, type TelegramReaction } from "./message.ts";
 import type { WallClockToUtc } from "./timezone.ts";
 
 export interface HtmlPageOptions {
-  chatId: string;
+  /** Null for HTML exports, which carry no chat id: the definitions derive the chat's identity from its name. */
+  chatId: string | null;
   wallClock: WallClockToUtc;
 }
 

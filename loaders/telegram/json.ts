@@ -15,8 +15,9 @@ const MAX_RAW = 1_000_000;
  * Facts of the format handled here: `text` is a string or an array of strings and
  * `{type, text}` parts; `date_unixtime` is a string (older exports have only `date`, local
  * time without an offset); `from_id` is `user123` / `channel123` since 2021 and a bare number
- * before; `from` is null for a deleted account; a phone call is a service message here but an
- * ordinary message with call media in the HTML form, so it is landed as the latter.
+ * before; `from` is null for a deleted account. Every `"type": "service"` message lands as a
+ * service message whatever its `action` (calls, joins, pins, …), its actor as the author; a
+ * call keeps `phone_call` as its media type.
  */
 export function parseJsonExport(text: string, wallClock: WallClockToUtc): SourceRecord[] {
   let root: unknown;
@@ -63,10 +64,10 @@ function canonical(m: unknown, chatId: string | null, chatName: string | null, w
   const sentAt = sentAtOf(m, wallClock);
   if (!sentAt) return `unparseable date (date=${JSON.stringify(m.date)}, date_unixtime=${JSON.stringify(m.date_unixtime)})`;
 
+  const service = m.type === "service" || m.type === "unsupported";
+  if (!service && m.type !== "message") return `message of unknown type ${JSON.stringify(m.type)}`;
   const call = m.type === "service" && m.action === "phone_call";
-  const service = (m.type === "service" && !call) || m.type === "unsupported";
-  if (!service && m.type !== "message" && !call) return `message of unknown type ${JSON.stringify(m.type)}`;
-  const authorKey = service || call ? "actor" : "from";
+  const authorKey = service ? "actor" : "from";
   return {
     source: "telegram",
     chat_id: chatId,

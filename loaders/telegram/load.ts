@@ -11,7 +11,6 @@ export const TELEGRAM_TABLE = "telegram_messages";
 export interface TelegramLoadOptions {
   /** The zone of exports whose dates carry no offset: an IANA name or `+03:00`; default UTC. */
   timezone?: string;
-  replace?: boolean;
   /** Parse threads; 0 parses on the calling thread. Default: one per core. */
   threads?: number;
   loadId?: string;
@@ -30,7 +29,8 @@ const BATCH_RECORDS = 20_000;
 /**
  * Lands Telegram Desktop exports (HTML or JSON, one chat or a whole account) into
  * `raw.telegram_messages`, one canonical message per row, through the shared landing path:
- * the ledger decides per page file, bad messages go to `raw.quarantine` with their HTML.
+ * the ledger knows a page file by its content (the same bytes under any folder are skipped, a
+ * re-export's pages land as new versions), bad messages go to `raw.quarantine` with their HTML.
  */
 export async function loadTelegram(db: Database, dirs: string[], options: TelegramLoadOptions = {}): Promise<TelegramLoadSummary> {
   timezoneConverter(options.timezone); // a bad --timezone fails here, before any worker starts
@@ -59,7 +59,7 @@ async function discoverParseAndLand(
     pending = [];
     pendingRecords = 0;
     landing = landing.then(async () => {
-      results.push(...(await landDocuments(db, TELEGRAM_TABLE, batch, { replace: options.replace, loadId })));
+      results.push(...(await landDocuments(db, TELEGRAM_TABLE, batch, { rule: "content", loadId })));
     });
     // Observed when awaited below; this keeps a failed batch from counting as unhandled meanwhile.
     landing.catch(() => undefined);

@@ -5,7 +5,8 @@
  */
 export interface TelegramMessage {
   source: "telegram";
-  chat_id: string;
+  /** Telegram's chat id (JSON exports); null in HTML exports, which have none. */
+  chat_id: string | null;
   chat_name: string | null;
   message_id: number;
   type: "regular" | "service";

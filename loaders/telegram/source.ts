@@ -21,7 +21,7 @@ export function parseSource(source: ExportSource, timezone: string | undefined):
   const documents: SourceDocument[] = [];
   for (const page of source.pages) {
     const { text, document } = readDocument(page);
-    documents.push({ ...document, records: parseHtmlPage(text, { chatId: source.chatId, wallClock }).records });
+    documents.push({ ...document, records: parseHtmlPage(text, { chatId: null, wallClock }).records });
   }
   return documents;
 }

@@ -68,19 +68,20 @@ describe("loadSlack on the real 2016 export", () => {
     expect(
       await queryRows(
         db,
-        "select file_name, rows_landed::int as n from raw.load_ledger where file_name like 'enrique/2016-01-1%' order by 1",
+        "select file_name, rows_landed::int as n from raw.load_ledger where file_name like '%/enrique/2016-01-1%' order by 1",
       ),
     ).toEqual([
-      { file_name: "enrique/2016-01-14.json", n: 6 },
-      { file_name: "enrique/2016-01-15.json", n: 6 },
-      { file_name: "enrique/2016-01-16.json", n: 2 },
+      // Each file is known by its workspace (the team id of users.json) and its path in the export.
+      { file_name: "T0BMHLSRH/enrique/2016-01-14.json", n: 6 },
+      { file_name: "T0BMHLSRH/enrique/2016-01-15.json", n: 6 },
+      { file_name: "T0BMHLSRH/enrique/2016-01-16.json", n: 2 },
     ]);
   });
 
   it("writes joins as service messages by the named user, and bots as via_bot", async () => {
     const db = await tempDatabase();
     await loadSlack(db, archive);
-    const [join] = await queryRows(db, message("_file = 'enrique/2016-01-14.json' and _line = 9"));
+    const [join] = await queryRows(db, message("_file = 'T0BMHLSRH/enrique/2016-01-14.json' and _line = 9"));
     expect(join!.text).toBe("@abilinski has joined the channel");
     expect(JSON.parse(String(join!.payload))).toMatchObject({
       source: "slack",
@@ -132,7 +133,7 @@ describe("loadSlack on the real 2016 export", () => {
       "select payload->'$.reactions' as r from raw.slack_messages where payload->>'$.reactions' is not null",
     );
     expect(JSON.parse(String(reacted!.r))).toEqual([{ type: "emoji", emoji: "botman", count: 1, users: ["U0BMYT2FL"] }]);
-    const [link] = await queryRows(db, message("_file = 'enrique/2016-01-16.json' and _line = 2"));
+    const [link] = await queryRows(db, message("_file = 'T0BMHLSRH/enrique/2016-01-16.json' and _line = 2"));
     expect(link!.text).toBe("@abilinski: https://github.com/mesos-magellan/miguel/blob/master/setup.py");
     expect(await queryRows(db, "select count(*)::int as n from raw.slack_messages where payload::varchar like '%\\/%'")).toEqual([
       { n: 0 },
@@ -158,9 +159,9 @@ describe("loadSlack on the real 2016 export", () => {
 
 describe("loadSlack on other shapes of export", () => {
   const users = [
-    { id: "U1", name: "anna", profile: { display_name: "Anna", real_name: "Anna Berg" } },
-    { id: "U2", name: "ben", profile: { display_name: "", real_name: "Ben Ito" } },
-    { id: "UB", name: "helper", is_bot: true, profile: { real_name: "Helper" } },
+    { id: "U1", team_id: "T1", name: "anna", profile: { display_name: "Anna", real_name: "Anna Berg" } },
+    { id: "U2", team_id: "T1", name: "ben", profile: { display_name: "", real_name: "Ben Ito" } },
+    { id: "UB", team_id: "T1", name: "helper", is_bot: true, profile: { real_name: "Helper" } },
   ];
 
   it("resolves DMs by id, threads, shares, new-style files and bot users", async () => {
@@ -238,16 +239,16 @@ describe("loadSlack on other shapes of export", () => {
     const db = await tempDatabase();
     const results = await loadSlack(db, dir);
     expect(results.filter((r) => r.table === "slack_messages").map((r) => [r.fileName, r.rowsLanded, r.rowsQuarantined])).toEqual([
-      ["general/2024-03-01.json", 0, 1],
-      ["general/2024-03-02.json", 2, 2],
+      ["T1/general/2024-03-01.json", 0, 1],
+      ["T1/general/2024-03-02.json", 2, 2],
     ]);
     const quarantine = await queryRows(db, "select _file, _line, error from raw.quarantine order by _file, _line");
     expect(quarantine).toHaveLength(3);
-    expect(quarantine[0]).toMatchObject({ _file: "general/2024-03-01.json", _line: 2 });
+    expect(quarantine[0]).toMatchObject({ _file: "T1/general/2024-03-01.json", _line: 2 });
     expect(String(quarantine[0]!.error)).toMatch(/^not a JSON array/);
     expect(quarantine.slice(1)).toEqual([
-      { _file: "general/2024-03-02.json", _line: 8, error: "message is not a JSON object" },
-      { _file: "general/2024-03-02.json", _line: 9, error: "message has no ts" },
+      { _file: "T1/general/2024-03-02.json", _line: 8, error: "message is not a JSON object" },
+      { _file: "T1/general/2024-03-02.json", _line: 9, error: "message has no ts" },
     ]);
   });
 
@@ -266,10 +267,10 @@ describe("loadSlack on other shapes of export", () => {
     );
     const db = await tempDatabase();
     const results = await loadSlack(db, zip);
-    expect(results.map((r) => [r.table, r.fileName, r.path.endsWith(`.zip!/Acme export/${r.fileName}`)])).toEqual([
-      ["slack_users", "users.json", true],
-      ["slack_channels", "channels.json", true],
-      ["slack_messages", "general/2024-03-01.json", true],
+    expect(results.map((r) => [r.table, r.fileName, r.path.endsWith(`.zip!/Acme export/${r.fileName.replace(/^T1\//, "")}`)])).toEqual([
+      ["slack_users", "T1/users.json", true],
+      ["slack_channels", "T1/channels.json", true],
+      ["slack_messages", "T1/general/2024-03-01.json", true],
     ]);
     expect(await queryRows(db, "select payload->>'$.author' as author, payload->>'$.chat_name' as chat from raw.slack_messages")).toEqual([
       { author: "Anna", chat: "general" },

@@ -77,7 +77,8 @@ describe("a Slack export without users.json", () => {
     const again = await Database.open(file, "duckform");
     try {
       const results = await loadSlack(again, join(sampleDir, "slack"));
-      expect(results.filter((r) => r.status === "landed").map((r) => r.fileName)).toEqual(["users.json"]);
+      // The same workspace (the team id its messages carry), so only users.json is new.
+      expect(results.filter((r) => r.status === "landed").map((r) => r.fileName)).toEqual(["T0EARSHOT1/users.json"]);
       expect(results.filter((r) => r.table === "slack_messages").every((r) => r.status === "skipped")).toBe(true);
     } finally {
       again.close();
@@ -94,7 +95,7 @@ describe("Slack elements nested 10,000 deep", () => {
     mkdirSync(join(dir, "general"));
     const nested = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
     const deepUser = `{"id": "U2", "name": "deep", "profile": {"fields": ${nested}}}`;
-    writeFileSync(join(dir, "users.json"), `[\n{"id": "U1", "name": "anna"},\n${deepUser}\n]`);
+    writeFileSync(join(dir, "users.json"), `[\n{"id": "U1", "team_id": "T1", "name": "anna"},\n${deepUser}\n]`);
     writeFileSync(join(dir, "channels.json"), JSON.stringify([{ id: "C1", name: "general" }]));
     const good = (n: number) => JSON.stringify({ type: "message", user: "U1", text: `fine ${n}`, ts: `170929080${n}.000100` });
     const deepMessage = `{"type": "message", "user": "U1", "text": "deep", "ts": "1709290850.000100", "blocks": ${nested}}`;
@@ -102,14 +103,14 @@ describe("Slack elements nested 10,000 deep", () => {
     const db = await tempDatabase();
     const results = await loadSlack(db, dir);
     expect(results.map((r) => [r.fileName, r.rowsLanded, r.rowsQuarantined])).toEqual([
-      ["users.json", 1, 1],
-      ["channels.json", 1, 0],
-      ["general/2024-03-01.json", 3, 1],
+      ["T1/users.json", 1, 1],
+      ["T1/channels.json", 1, 0],
+      ["T1/general/2024-03-01.json", 3, 1],
     ]);
     const quarantine = await queryRows(db, `select _file, _line, error, raw_line from raw.quarantine order by _file`);
     expect(quarantine.map((q) => [q._file, q._line, q.error])).toEqual([
-      ["general/2024-03-01.json", 4, "element cannot be processed: Maximum call stack size exceeded (nested too deeply?)"],
-      ["users.json", 3, "element cannot be processed: Maximum call stack size exceeded (nested too deeply?)"],
+      ["T1/general/2024-03-01.json", 4, "element cannot be processed: Maximum call stack size exceeded (nested too deeply?)"],
+      ["T1/users.json", 3, "element cannot be processed: Maximum call stack size exceeded (nested too deeply?)"],
     ]);
     expect(quarantine.map((q) => q.raw_line)).toEqual([nested, deepUser]);
     expect(await queryRows(db, "select payload->>'$.text' as text from raw.slack_messages order by _line")).toEqual([

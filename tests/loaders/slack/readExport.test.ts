@@ -105,7 +105,7 @@ describe("limits on what a zip inflates to", () => {
     const db = await tempDatabase();
     const results = await loadSlack(db, path);
     const failed = results.filter((r) => r.status === "failed");
-    expect(failed.map((r) => r.fileName)).toEqual(["general/2016-06-01.json"]);
+    expect(failed.map((r) => r.fileName)).toEqual(["T0BMHLSRH/general/2016-06-01.json"]);
     expect(failed[0]!.error).toMatch(/general\/2016-06-01\.json: cannot inflate it: too many bytes in the stream/);
     expect(await queryRows(db, "select count(*)::int as n from raw.slack_messages")).toEqual([{ n: 158 }]);
   });

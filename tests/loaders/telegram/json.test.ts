@@ -44,9 +44,53 @@ describe("parseJsonExport", () => {
     expect(chat.byId.get(5)).toMatchObject({ author: "Deleted Account", forwarded_from: "Original Author", media_type: "photo" });
   });
 
-  it("lands a phone call as a regular message with call media, as the HTML form shows it", () => {
-    expect(chat.byId.get(6)).toMatchObject({ type: "regular", author: "Boris", media_type: "phone_call" });
+  it("lands a phone call as a service message by its actor, with call media", () => {
+    expect(chat.byId.get(6)).toMatchObject({ type: "service", author: "Boris", media_type: "phone_call" });
     expect(chat.byId.get(1)).toMatchObject({ type: "service", author: "Anna Ivanova" });
+  });
+
+  it("lands every service message as service, whatever its action", () => {
+    // The actions export_output_json.cpp writes for service messages.
+    const actions = [
+      "create_group",
+      "edit_group_title",
+      "edit_group_photo",
+      "delete_group_photo",
+      "invite_members",
+      "remove_members",
+      "join_group_by_link",
+      "migrate_to_supergroup",
+      "migrate_from_group",
+      "pin_message",
+      "clear_history",
+      "score_in_game",
+      "send_payment",
+      "phone_call",
+      "group_call",
+      "invite_to_group_call",
+      "set_messages_ttl",
+      "edit_chat_theme",
+      "topic_created",
+      "requested_phone_number",
+      "bot_allowed",
+      "secure_values_sent",
+      "contact_signup",
+      "set_chat_wallpaper",
+      "boost_apply",
+    ];
+    const messages = actions.map((action, i) => ({
+      id: i + 1,
+      type: "service",
+      date: "2024-01-05T10:00:00",
+      date_unixtime: "1704448800",
+      actor: "Anna",
+      actor_id: "user1",
+      action,
+      text: "",
+    }));
+    const records = parseJsonExport(JSON.stringify({ name: "Club", type: "private_supergroup", id: 42, messages }), timezoneConverter());
+    const landed = records.map((r) => JSON.parse(r.json!) as TelegramMessage);
+    expect(landed.map((m) => [m.message_id, m.type, m.author])).toEqual(actions.map((_, i) => [i + 1, "service", "Anna"]));
   });
 
   it("quarantines a message whose date cannot be read, keeping its JSON", () => {

@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { generateTelegramExport } from "../../../loaders/sample/telegramExport.ts";
 import { loadTelegram } from "../../../loaders/telegram/load.ts";
+import { Database } from "../../../runner/database.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/telegram");
@@ -28,7 +29,9 @@ describe("loadTelegram", () => {
     ]);
     expect(await count(db, "select count(*) from raw.telegram_messages")).toBe(15);
     expect(await count(db, "select count(*) from raw.telegram_messages where payload->>'type' = 'service'")).toBe(2);
-    expect(await count(db, "select count(distinct payload->>'chat_id') from raw.telegram_messages")).toBe(3);
+    // HTML carries no chat id: raw keeps none, and the definitions know a chat by its name.
+    expect(await count(db, "select count(*) from raw.telegram_messages where payload->>'chat_id' is not null")).toBe(0);
+    expect(await count(db, "select count(distinct payload->>'chat_name') from raw.telegram_messages")).toBe(3);
     const rows = await queryRows(
       db,
       `select payload->>'author' as author, payload->>'sent_at' as sent_at, _file, _line
@@ -124,7 +127,10 @@ describe("loadTelegram", () => {
     expect(results.every((r) => r.status === "landed" && r.rowsQuarantined === 0)).toBe(true);
     expect(await count(db, "select count(*) from raw.telegram_messages")).toBe(expected);
     expect(
-      await count(db, "select count(*) from (select distinct payload->>'chat_id', payload->>'message_id' from raw.telegram_messages)"),
+      await count(
+        db,
+        "select count(*) from (select distinct regexp_replace(_file, '/[^/]*$', ''), payload->>'message_id' from raw.telegram_messages)",
+      ),
     ).toBe(expected);
     expect(
       await count(db, "select count(*) from raw.telegram_messages where (payload->>'type') = 'regular' and (payload->>'author') is null"),
@@ -151,7 +157,7 @@ describe("duckform load telegram", () => {
     }
   };
 
-  it("prints a summary, refuses a changed file with exit code 1, and replaces it with --replace", async () => {
+  it("prints a summary, lands a changed page as a new version, and skips the same pages in another folder", async () => {
     const project = tempDir();
     writeFileSync(join(project, "dataform.json"), JSON.stringify({ defaultDatabase: "duckform", defaultSchema: "df" }));
     const exportDir = join(tempDir(), "ChatExport_cli");
@@ -164,18 +170,23 @@ describe("duckform load telegram", () => {
         /^load telegram: files 1 landed, 0 skipped, 0 refused; 2 rows landed, 0 quarantined in [\d.]+ s from 1 chats\n$/,
       ),
     });
+    // A re-export into another folder: the same bytes, so nothing lands twice.
+    const reexport = join(tempDir(), "ChatExport_cli_again");
+    cpSync(exportDir, reexport, { recursive: true });
+    const again = await cli("load", "telegram", reexport, "--project", project);
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining("files 0 landed, 1 skipped, 0 refused; 0 rows landed") });
 
+    // A changed page is a newer snapshot of the chat: it lands beside the first, whose rows stay.
     const page = join(exportDir, "messages.html");
     writeFileSync(page, readFileSync(page, "utf8").replace("negative offset", "edited"));
-    const refused = await cli("load", "telegram", exportDir, "--project", project);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("duckform: refused ChatExport_cli/messages.html");
-
-    const replaced = await cli("load", "telegram", exportDir, "--project", project, "--replace");
-    expect(replaced).toMatchObject({
-      code: 0,
-      stdout: expect.stringContaining("files 0 landed, 1 replaced, 0 skipped, 0 refused; 2 rows landed"),
-    });
+    const changed = await cli("load", "telegram", exportDir, "--project", project);
+    expect(changed).toMatchObject({ code: 0, stdout: expect.stringContaining("files 1 landed, 0 skipped, 0 refused; 2 rows landed") });
+    const db = await Database.open(join(project, "duckform.duckdb"), "duckform", { readOnly: true });
+    try {
+      expect(await count(db, "select count(*) from raw.telegram_messages")).toBe(4);
+    } finally {
+      db.close();
+    }
 
     const badZone = await cli("load", "telegram", exportDir, "--project", project, "--timezone", "Mars/Olympus");
     expect(badZone).toMatchObject({ code: 1, stderr: expect.stringContaining('duckform: unknown time zone "Mars/Olympus"') });
