@@ -54,14 +54,15 @@ const STAGE = "duckform_land_stage";
  * and one ledger row each into `raw.load_ledger`, all in one transaction. Records are staged
  * with an appender and moved with set-based SQL, which also re-checks that each `json` is
  * exactly one JSON object: a record that is not goes to the quarantine, never into the table.
- * A refused document (same name, other content, no `replace`) is reported, not thrown, so
- * it does not hold back the rest of the batch.
+ * The ledger decides each document by `rule` (ledger.ts, LedgerRule): by name, where a refused
+ * document (same name, other content, no `replace`) is reported, not thrown, so it does not hold
+ * back the rest of the batch; or by content, within `scope` when given.
  */
 export async function landDocuments(
   db: Database,
   table: string,
   docs: SourceDocument[],
-  options: { replace?: boolean; loadId?: string; rule?: LedgerRule } = {},
+  options: { replace?: boolean; loadId?: string; rule?: LedgerRule; scope?: string } = {},
 ): Promise<LandResult[]> {
   const target = rawTable(table);
   const loadId = options.loadId ?? newLoadId();
@@ -69,14 +70,18 @@ export async function landDocuments(
   return db.withConnection(async (connection) => {
     await ensureLandingTables(connection, table);
     return inTransaction(connection, async () => {
-      const decide = rule === "content" ? await byContent(connection, table) : await byName(connection, table, options.replace ?? false);
+      const decide =
+        rule === "content" ? await byContent(connection, table, options.scope) : await byName(connection, table, options.replace ?? false);
       return landInTransaction(connection, table, target, docs, loadId, decide);
     });
   });
 }
 
-/** Decides one document; a document it lets land counts as landed for the rest of the batch. */
-type Decide = (doc: SourceDocument) => Promise<LandResult["status"] | { refused: string }>;
+/**
+ * Decides one document; a document it lets land counts as landed for the rest of the batch. A
+ * `name` is the one the document lands under when it is not its own.
+ */
+type Decide = (doc: SourceDocument) => Promise<{ status: LandResult["status"]; name?: string } | { refused: string }>;
 
 async function byName(connection: DuckDBConnection, table: string, replace: boolean): Promise<Decide> {
   const landed = await landedContent(connection, table);
@@ -85,20 +90,29 @@ async function byName(connection: DuckDBConnection, table: string, replace: bool
   return async (doc) => {
     const earlier = inBatch.get(doc.fileName);
     if (earlier !== undefined)
-      return earlier === doc.sha256 ? "skipped" : { refused: `${doc.fileName} appears twice in this load with different content` };
+      return earlier === doc.sha256
+        ? { status: "skipped" }
+        : { refused: `${doc.fileName} appears twice in this load with different content` };
     const decision = await applyDecision(connection, table, doc.fileName, doc.sha256, replace, landed);
     if (decision.status === "refused") return { refused: decision.error };
     if (decision.status !== "skipped") inBatch.set(doc.fileName, doc.sha256);
-    return decision.status;
+    return { status: decision.status };
   };
 }
 
-async function byContent(connection: DuckDBConnection, table: string): Promise<Decide> {
-  const hashes = await landedHashes(connection, table);
+/**
+ * The content rule. A new version of a name already landed (a re-export into the same folder,
+ * another account's `chats/chat_1/messages.html`) lands as `<name>~2`, `~3`, …, so that a row's
+ * (`_file`, `_line`) stays unique and names which version it came from.
+ */
+async function byContent(connection: DuckDBConnection, table: string, scope: string | undefined): Promise<Decide> {
+  const { hashes, versions } = await landedHashes(connection, table, scope);
   return async (doc) => {
-    if (hashes.has(doc.sha256)) return "skipped";
+    if (hashes.has(doc.sha256)) return { status: "skipped" };
     hashes.add(doc.sha256);
-    return "landed";
+    const version = (versions.get(doc.fileName) ?? 0) + 1;
+    versions.set(doc.fileName, version);
+    return { status: "landed", name: version === 1 ? undefined : `${doc.fileName}~${version}` };
   };
 }
 
@@ -112,25 +126,29 @@ async function landInTransaction(
 ): Promise<LandResult[]> {
   const results: LandResult[] = [];
   const toLand: SourceDocument[] = [];
+  // Each document under the name it lands with, by position.
+  const landing = [...docs];
   for (const doc of docs) {
     const base = { fileName: doc.fileName, path: doc.path, rowsLanded: 0, rowsQuarantined: 0 };
     if (doc.failure !== undefined) {
       results.push({ ...base, status: "failed", error: doc.failure });
       continue;
     }
-    const status = await decide(doc);
-    if (typeof status === "object") {
-      results.push({ ...base, status: "refused", error: status.refused });
+    const decision = await decide(doc);
+    if ("refused" in decision) {
+      results.push({ ...base, status: "refused", error: decision.refused });
       continue;
     }
-    if (status === "landed" || status === "replaced") toLand.push(doc);
-    results.push({ ...base, status });
+    const named = decision.name === undefined ? doc : { ...doc, fileName: decision.name };
+    landing[results.length] = named;
+    if (decision.status === "landed" || decision.status === "replaced") toLand.push(named);
+    results.push({ ...base, fileName: named.fileName, status: decision.status });
   }
 
   const counts = toLand.length > 0 ? await stageAndMove(connection, table, target, toLand, loadId) : new Map();
   const entries: LedgerEntry[] = [];
   for (const [i, result] of results.entries()) {
-    const doc = docs[i];
+    const doc = landing[i]!;
     if (result.status === "landed" || result.status === "replaced") {
       const count = counts.get(doc.fileName) ?? { landed: 0, quarantined: 0 };
       if (count.landed + count.quarantined !== doc.records.length) {

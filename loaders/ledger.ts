@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { UserError } from "../runner/errors.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../runner/quote.ts";
+import { recordSourceChange } from "../runner/sourceChanges.ts";
 
 /** The schema every loader lands into. */
 export const RAW_SCHEMA = "raw";
@@ -103,13 +104,28 @@ export async function landedContent(connection: DuckDBConnection, table: string)
  */
 export type LedgerRule = "name" | "content";
 
-/** Every sha256 landed into `table` under any name, for the `content` rule. */
-export async function landedHashes(connection: DuckDBConnection, table: string): Promise<Set<string>> {
+/**
+ * For the `content` rule: every sha256 landed into `table`, and how many versions of each name
+ * (`name`, `name~2`, …) have landed. All names, or with `scope`, names that start with `<scope>/`
+ * (a Slack workspace's, whose files do not name their workspace).
+ */
+export async function landedHashes(
+  connection: DuckDBConnection,
+  table: string,
+  scope?: string,
+): Promise<{ hashes: Set<string>; versions: Map<string, number> }> {
+  const within = scope === undefined ? "" : `and starts_with(file_name, ${quoteLiteral(`${scope}/`)})`;
   const reader = await connection.runAndReadAll(`
-    select distinct sha256 from ${quoteIdent(RAW_SCHEMA)}.load_ledger
-    where source_table = ${quoteLiteral(table)} and status in ('landed', 'replaced')
+    select sha256, regexp_replace(file_name, '~[0-9]+$', '') as name from ${quoteIdent(RAW_SCHEMA)}.load_ledger
+    where source_table = ${quoteLiteral(table)} and status in ('landed', 'replaced') ${within}
   `);
-  return new Set(reader.getRows().map(([sha256]) => String(sha256)));
+  const hashes = new Set<string>();
+  const versions = new Map<string, number>();
+  for (const [sha256, name] of reader.getRows()) {
+    hashes.add(String(sha256));
+    versions.set(String(name), (versions.get(String(name)) ?? 0) + 1);
+  }
+  return { hashes, versions };
 }
 
 /** The ledger rule for one file: same content → skip; other content → refuse unless replacing. */
@@ -149,11 +165,15 @@ export async function applyDecision(
   return decision;
 }
 
-/** Deletes a file's rows from the source table and the quarantine, for `--replace`. */
+/**
+ * Deletes a file's rows from the source table and the quarantine, for `--replace`, and records
+ * the change so that the next run rebuilds the incremental tables downstream of the table.
+ */
 export async function deleteFileRows(connection: DuckDBConnection, table: string, fileName: string): Promise<void> {
   const file = quoteLiteral(fileName);
   await connection.run(`delete from ${rawTable(table)} where _file = ${file}`);
   await connection.run(`delete from ${quoteIdent(RAW_SCHEMA)}.quarantine where source_table = ${quoteLiteral(table)} and _file = ${file}`);
+  await recordSourceChange(connection, `${RAW_SCHEMA}.${table}`, `${fileName} replaced`);
 }
 
 /** One row of the ledger, as the loaders report it. */

@@ -12,6 +12,8 @@ import { inTransaction } from "./transaction.ts";
 export interface ExecuteOptions {
   runId: string;
   fullRefresh?: boolean;
+  /** Incremental actions to rebuild in full without --full-refresh, each with the note that says why. */
+  rebuild?: ReadonlyMap<string, string>;
   concurrency: number;
   onResult?: (result: ActionResult) => void;
 }
@@ -59,8 +61,10 @@ export async function executePlan(
     const existing = state.get(relationKey(action.target.database || catalog, action.target.schema, action.target.name));
     try {
       if (live) await checkDeclaredSources(live.connection, action, live.db, declaredSourcesSeen);
-      const planned = actionTasks(action, { dialect, existing, fullRefresh: options.fullRefresh });
+      const rebuild = options.fullRefresh ? undefined : options.rebuild?.get(action.name);
+      const planned = actionTasks(action, { dialect, existing, fullRefresh: options.fullRefresh || rebuild !== undefined });
       if ("mode" in planned) result.mode = planned.mode;
+      if (rebuild !== undefined && planned.mode === "full" && existing) result.notes.push(rebuild);
       result.notes.push(...planned.notes);
       // A dry run shows the tasks a run would run, as they are before any schema change.
       if (live) await runTasks({ action, options, catalog, result }, live.connection, planned);

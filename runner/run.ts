@@ -10,6 +10,7 @@ import type { CompiledGraph } from "./graph.ts";
 import { planRun, type PlannedAction, type Selection } from "./plan.ts";
 import { quoteQualified } from "./quote.ts";
 import { appendHistory, ensureMetaTables, writeResultsFile, type ActionResult, type RunResults } from "./results.ts";
+import { ensureSourceChanges, rebuildsAfterSourceChanges } from "./sourceChanges.ts";
 import { readWarehouseState, type RelationState } from "./state.ts";
 
 export interface RunOptions extends CompileOptions, Selection {
@@ -53,22 +54,26 @@ export async function runProject(projectDirArg: string, options: RunOptions = {}
   try {
     if (db) await attachOtherDatabases(db, graph, plan, options.dryRun);
     let state = new Map<string, RelationState>();
+    let rebuild = new Map<string, string>();
     if (db) {
       state = await db.withConnection(async (connection) => {
         if (!options.dryRun) {
           await ensureMetaTables(connection, catalog);
+          await ensureSourceChanges(connection, catalog);
           await createSchemas(
             connection,
             graph,
             plan.filter((a) => !a.disabled).map((a) => a.target),
           );
         }
+        rebuild = await rebuildsAfterSourceChanges(connection, catalog, graph, plan);
         return readWarehouseState(connection);
       });
     }
     actions = await executePlan(options.dryRun ? null : db, plan, state, dialect, {
       runId,
       fullRefresh: options.fullRefresh,
+      rebuild,
       concurrency: options.concurrency ?? availableParallelism(),
       onResult: options.onResult,
     });

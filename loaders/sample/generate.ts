@@ -17,6 +17,10 @@ export interface SampleOptions {
   /** Messages per Telegram chat, company groups and generated chats alike. */
   telegramMessagesPerChat: number;
   planted?: PlantedCounts;
+  /** The day the chat exports were taken (`2024-09-30`): messages after it are not in them; default the year's end. */
+  exportedAt?: string;
+  /** The form of the company groups' Telegram export; default html. */
+  telegramFormat?: "html" | "json";
 }
 
 export const DEFAULT_SAMPLE: SampleOptions = {
@@ -75,7 +79,10 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
   mkdirSync(root, { recursive: true });
 
   const events = writeSampleEvents(join(root, layout.events), { seed: o.seed, events: o.events, planted: o.planted });
-  const slack = writeSampleSlackExport(join(root, layout.slack), { seed: o.seed, messages: o.slackMessages });
+  const exportedAt = o.exportedAt === undefined ? undefined : Date.parse(`${o.exportedAt}T23:59:59Z`) / 1000;
+  if (exportedAt !== undefined && !Number.isFinite(exportedAt))
+    throw new UserError(`generate-sample: exportedAt must be a date, got ${o.exportedAt}`);
+  const slack = writeSampleSlackExport(join(root, layout.slack), { seed: o.seed, messages: o.slackMessages, exportedAt });
   if (o.telegramChats > 0) {
     await generateTelegramExport(join(root, layout.telegram), {
       chats: o.telegramChats,
@@ -83,7 +90,12 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
       seed: o.seed,
     });
   }
-  const groups = writeSampleTelegramChats(join(root, layout.telegram), { seed: o.seed, messagesPerChat: o.telegramMessagesPerChat });
+  const groups = writeSampleTelegramChats(join(root, layout.telegram), {
+    seed: o.seed,
+    messagesPerChat: o.telegramMessagesPerChat,
+    exportedAt,
+    format: o.telegramFormat,
+  });
 
   const manifest: SampleManifest = {
     seed: o.seed,

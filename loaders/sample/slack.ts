@@ -42,9 +42,11 @@ const DAY = 86_400_000;
  * for 2024 whose people are the seed users with a Slack id (plus three guests who are not, and a
  * bot): `#general` and `#beta-feedback`, and one shared `ext-…` channel per customer company with
  * a Slack group. Conversations come in bursts, with threads, mentions, links, reactions, edits,
- * file shares, escaped `&`/`<`/`>`, and a release bot.
+ * file shares, escaped `&`/`<`/`>`, and a release bot. With `exportedAt` (Unix seconds), the export
+ * is the one taken then: later messages are not in it (the manifest's per-kind counts still
+ * describe the whole year; its channel and message counts what was written).
  */
-export function writeSampleSlackExport(dir: string, options: { seed: number; messages: number }): SlackSampleManifest {
+export function writeSampleSlackExport(dir: string, options: { seed: number; messages: number; exportedAt?: number }): SlackSampleManifest {
   const prng = createPrng(options.seed).fork("slack");
   const members: Member[] = people()
     .filter((p) => p.slackUserId)
@@ -240,7 +242,10 @@ export function writeSampleSlackExport(dir: string, options: { seed: number; mes
   writeFileSync(join(dir, "users.json"), json(everyone.map((m) => userJson(m))));
   writeFileSync(join(dir, "channels.json"), json(channels.map(({ spec, ...c }) => (void spec, c))));
   for (const channel of channels) {
-    const messages = byChannel.get(channel.name)!.sort((a, b) => Number(a.ts) - Number(b.ts));
+    const messages = byChannel
+      .get(channel.name)!
+      .filter((m) => options.exportedAt === undefined || Number(m.ts) <= options.exportedAt)
+      .sort((a, b) => Number(a.ts) - Number(b.ts));
     const days = new Map<string, SlackMessage[]>();
     for (const m of messages) {
       const day = new Date(Number(m.ts) * 1000).toISOString().slice(0, 10);

@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chatter } from "./chatter.ts";
 import { createPrng, type Prng } from "./prng.ts";
 import { escape, pageName, renderTelegramChat, type HtmlEntry } from "./telegramHtml.ts";
+import { renderTelegramJson } from "./telegramJson.ts";
 import { companies, people, type Person } from "./world.ts";
 
 export interface TelegramSampleManifest {
@@ -16,15 +18,22 @@ export interface TelegramSampleManifest {
 
 /** The exporting machine's UTC offset, which every date title carries. */
 const OFFSET_MINUTES = 60;
+/** Telegram's id of the first company group, as a JSON export shows it; the others follow. */
+const CHAT_IDS = 1_700_000_001;
 const DAY = 86_400_000;
 
 /**
  * Writes one Telegram Desktop HTML chat folder per company Telegram group of the company mapping
  * (`chats/group_01/messages.html`, …) under `dir`, in 2024, between the seed users with a
  * Telegram name (staff and that company's people) and one outsider per chat whose name no seed
- * knows. telegramHtml.ts writes the markup.
+ * knows. telegramHtml.ts writes the markup; with `format: "json"`, each folder holds the chat's
+ * `result.json` instead (telegramJson.ts). With `exportedAt` (Unix seconds), the export is the one
+ * taken then: the messages sent later are not in it, as in an earlier export of the same chats.
  */
-export function writeSampleTelegramChats(dir: string, options: { seed: number; messagesPerChat: number }): TelegramSampleManifest {
+export function writeSampleTelegramChats(
+  dir: string,
+  options: { seed: number; messagesPerChat: number; exportedAt?: number; format?: "html" | "json" },
+): TelegramSampleManifest {
   const prng = createPrng(options.seed).fork("telegram");
   const staff = people().filter((p) => p.isInternal && p.telegramName);
   const manifest: TelegramSampleManifest = { chats: [], messages: 0, service: 0, unmappedAuthors: [] };
@@ -48,33 +57,36 @@ export function writeSampleTelegramChats(dir: string, options: { seed: number; m
           .map((p) => p.telegramName!),
       );
     }
-    const chat = renderChat(prng, company.telegramGroup!, members, options.messagesPerChat);
+    const all = chatEntries(prng, members, options.messagesPerChat);
+    const entries = options.exportedAt === undefined ? all : all.filter((e) => e.date <= options.exportedAt!);
+    const chat = { id: CHAT_IDS + index, title: company.telegramGroup!, entries };
     const chatDir = join(dir, "chats", folder);
     mkdirSync(chatDir, { recursive: true });
-    chat.pages.forEach((page, p) => writeFileSync(join(chatDir, pageName(p)), page));
+    if (options.format === "json") writeFileSync(join(chatDir, "result.json"), renderTelegramJson(chat, { offsetMinutes: OFFSET_MINUTES }));
+    else renderTelegramChat(chat, { offsetMinutes: OFFSET_MINUTES }).forEach((page, p) => writeFileSync(join(chatDir, pageName(p)), page));
+    const authors = new Set(entries.flatMap((e) => (e.kind === "message" ? [e.from.name.trim()] : [])));
+    const service = entries.filter((e) => e.kind === "service").length;
     manifest.chats.push({
       folder: `chats/${folder}`,
-      name: company.telegramGroup!,
-      messages: chat.messages,
-      service: chat.service,
-      authors: chat.authors.size,
+      name: chat.title,
+      messages: entries.length - service,
+      service,
+      authors: authors.size,
     });
-    manifest.messages += chat.messages;
-    manifest.service += chat.service;
-    if (chat.authors.has(outsider)) manifest.unmappedAuthors.push(outsider);
+    manifest.messages += entries.length - service;
+    manifest.service += service;
+    if (authors.has(outsider)) manifest.unmappedAuthors.push(outsider);
   }
   return manifest;
 }
 
 /** One chat's entries: bursts by a few talkative members, replies to recent messages, invitations. */
-function renderChat(prng: Prng, title: string, members: string[], count: number) {
+function chatEntries(prng: Prng, members: string[], count: number): HtmlEntry[] {
   const entries: HtmlEntry[] = [];
   let previous = null as { author: string; at: number } | null;
   let id = 100 + prng.int(0, 50);
   let at = Date.UTC(2024, 0, 8, 9) + prng.int(0, 20) * DAY;
   const ids: number[] = [];
-  const authors = new Set<string>();
-  let service = 0;
   // A few people do most of the talking.
   const weights = members.map((_, i) => 1 / (1 + (i % 7)));
   for (let n = 0; n < count; n++) {
@@ -88,29 +100,32 @@ function renderChat(prng: Prng, title: string, members: string[], count: number)
     if (n % 1000 === 0) previous = null;
     if (n > 0 && prng.chance(0.03)) {
       const [who, whom] = [prng.pick(members), prng.pick(members)];
-      entries.push({ kind: "service", id, date, text: `${escape(who)} invited ${escape(whom)}` });
+      entries.push({ kind: "service", id, date, text: `${escape(who)} invited ${escape(whom)}`, actor: who });
       previous = null;
       ids.push(id);
-      service++;
       continue;
     }
     const last: { author: string; at: number } | null = previous;
     const author: string = last && prng.chance(0.5) ? last.author : prng.weighted(members, weights);
-    authors.add(author);
     const replyTo = ids.length > 0 && prng.chance(0.1) ? ids[prng.int(Math.max(0, ids.length - 20), ids.length - 1)]! : undefined;
     entries.push({
       kind: "message",
       id,
       date,
       // The exporter writes "First Last" even when Last is empty, leaving a trailing space.
-      from: { id: members.indexOf(author), name: author.includes(" ") ? author : `${author} `, initials: initials(author) },
+      from: { id: personId(author), name: author.includes(" ") ? author : `${author} `, initials: initials(author) },
       replyTo,
       text: escape(chatter(prng).text),
     });
     previous = { author, at };
     ids.push(id);
   }
-  return { pages: renderTelegramChat({ title, entries }, { offsetMinutes: OFFSET_MINUTES }), messages: count - service, service, authors };
+  return entries;
+}
+
+/** A person's Telegram user id, the same in every chat: from their name, which is unique in the sample. */
+function personId(name: string): number {
+  return 1000 + (parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % 9_000_000);
 }
 
 function initials(name: string): string {

@@ -22,8 +22,8 @@ export interface HtmlReaction {
 }
 
 export type HtmlEntry =
-  /** `text` is markup; `fromId` is who did it, for the joining rule. */
-  | { kind: "service"; id: number; date: number; text: string; fromId?: number }
+  /** `text` is markup; `fromId` is who did it, for the joining rule; `actor` their name, for JSON. */
+  | { kind: "service"; id: number; date: number; text: string; fromId?: number; actor?: string }
   | {
       kind: "message";
       id: number;

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
 import type { Database } from "../../runner/database.ts";
 import { UserError, messageOf } from "../../runner/errors.ts";
+import { recordSourceChange } from "../../runner/sourceChanges.ts";
 import { inTransaction } from "../../runner/transaction.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../../runner/quote.ts";
 import { parseCsv, type CsvRow } from "../csv.ts";
@@ -178,11 +179,30 @@ async function loadSeed(connection: DuckDBConnection, seed: Seed): Promise<SeedR
       .map((c) => (seed.types.has(c) ? `cast(${quoteIdent(c)} as ${seed.types.get(c)}) as ${quoteIdent(c)}` : quoteIdent(c)))
       .join(", ");
     const table = quoteQualified(SEEDS_SCHEMA, seed.name);
+    const changed = await changesRows(connection, seed.name, table, `select ${select} from ${stage}`);
     await connection.run(`create or replace table ${table} as select ${select} from ${stage} order by _line`);
+    // Rows that went or changed are a deletion incremental tables cannot see: the next run rebuilds those downstream.
+    if (changed) await recordSourceChange(connection, `${SEEDS_SCHEMA}.${seed.name}`, `${seed.shown} changed`);
     await connection.run(`comment on table ${table} is ${quoteLiteral(`Seed loaded from ${seed.shown}`)}`);
     return { name: seed.name, table: `${SEEDS_SCHEMA}.${seed.name}`, file: seed.file, rows: seed.rows.length, columns: seed.header };
   } finally {
     // After a failed statement the transaction is aborted and the rollback drops the stage anyway.
     await connection.run(`drop table if exists ${stage}`).catch(() => undefined);
   }
+}
+
+/**
+ * Whether replacing `table` by `query` takes away or changes any row it holds. Compared as text,
+ * so that other columns or types count as a change and no statement can fail inside the
+ * transaction. A seed loaded for the first time takes away nothing.
+ */
+async function changesRows(connection: DuckDBConnection, name: string, table: string, query: string): Promise<boolean> {
+  const exists = await connection.runAndReadAll(
+    `select count(*)::int from information_schema.tables where table_schema = ${quoteLiteral(SEEDS_SCHEMA)} and table_name = ${quoteLiteral(name)}`,
+  );
+  if (Number(exists.getRows()[0]![0]) === 0) return false;
+  const reader = await connection.runAndReadAll(
+    `select exists (select old::varchar from ${table} as old except all select new::varchar from (${query}) as new)`,
+  );
+  return reader.getRows()[0]![0] === true;
 }

@@ -73,11 +73,12 @@ export async function loadSlack(db: Database, exportPath: string, options: Slack
 }
 
 async function landExport(db: Database, exportPath: string, slack: SlackExport, options: SlackLoadOptions): Promise<SlackLandResult[]> {
-  const landOptions = { rule: "content" as const, loadId: options.loadId ?? newLoadId() };
   const [usersFile] = await slack.read(slack.names.filter((n) => n === "users.json"));
   const directory = slackDirectory(usersFile, await slack.read(CHANNEL_LISTS.filter((n) => slack.names.includes(n))));
   const dayFiles = slack.names.filter(isDayFile);
   const workspace = workspaceOf(exportPath, directory.teamId ?? teamOfMessages(await slack.read(dayFiles.slice(0, 5))), options);
+  // A file is known by its bytes within its workspace: two workspaces' identical channels.json both land.
+  const landOptions = { rule: "content" as const, scope: workspace, loadId: options.loadId ?? newLoadId() };
   const landed = [...directory.users, ...directory.channels];
   const progress: LoadProgress = {
     files: 0,

@@ -45,6 +45,20 @@ const eventFiles = () =>
   readdirSync(join(sampleDir, "events"))
     .sort()
     .map((f) => join(sampleDir, "events", f));
+/** Each gold table's row count and a hash of all its rows, in a fixed order. */
+async function goldFingerprint(file: string): Promise<Record<string, unknown>> {
+  const tables = await rows(file, "select table_name from duckdb_tables() where schema_name = 'gold' order by 1");
+  const out: Record<string, unknown> = {};
+  for (const { table_name: table } of tables) {
+    const [row] = await rows(
+      file,
+      `select count(*) as n, md5(coalesce(string_agg(t::varchar, '\n' order by t::varchar), '')) as h from gold.${String(table)} as t`,
+    );
+    out[String(table)] = row;
+  }
+  return out;
+}
+
 const run = (file: string, options: Parameters<typeof runProject>[1] = {}) =>
   runProject(REPO, { database: file, resultsFile: join(tempDir(), "run_results.json"), concurrency: 2, ...options });
 
@@ -144,27 +158,13 @@ describe("the warehouse on the sample", () => {
     expect(last.status).toBe("success");
     expect(last.actions.find((a) => a.name.endsWith("fct_user_interactions"))!.mode).toBe("incremental");
 
-    const goldTables = (await rows(file, "select table_name from duckdb_tables() where schema_name = 'gold' order by 1")).map((r) =>
-      String(r.table_name),
-    );
-    const fingerprint = async () => {
-      const out: Record<string, unknown> = {};
-      for (const table of goldTables) {
-        const [row] = await rows(
-          file,
-          `select count(*) as n, md5(coalesce(string_agg(t::varchar, '\n' order by t::varchar), '')) as h from gold.${table} as t`,
-        );
-        out[table] = row;
-      }
-      return out;
-    };
-    const incremental = await fingerprint();
+    const incremental = await goldFingerprint(file);
     expect((await run(file, { fullRefresh: true })).status).toBe("success");
-    expect(await fingerprint()).toEqual(incremental);
-    expect(goldTables).toContain("fct_user_daily_activity");
+    expect(await goldFingerprint(file)).toEqual(incremental);
+    expect(Object.keys(incremental)).toContain("fct_user_daily_activity");
   });
 
-  it("stays consistent when a file is replaced with corrected content and the run is a full refresh", async () => {
+  it("after a --replace, a plain run rebuilds what reads the replaced rows and equals a full refresh", async () => {
     const file = join(tempDir(), "duckform.duckdb");
     const files = eventFiles();
     await land(file, files, true);
@@ -182,8 +182,25 @@ describe("the warehouse on the sample", () => {
     } finally {
       db.close();
     }
-    const rerun = await run(file, { fullRefresh: true });
+    const rerun = await run(file);
     expect(rerun.actions.filter((a) => a.status !== "success")).toEqual([]);
+    // Every incremental table downstream of raw.events, and only those, is rebuilt in full, saying why.
+    const rebuilt = rerun.actions.filter((a) => a.notes.some((n) => n.startsWith("rebuilt in full: rows of raw.events")));
+    expect(rebuilt.map((a) => a.name.split(".").pop()).sort()).toEqual([
+      "fct_user_daily_activity",
+      "fct_user_episode_activity",
+      "fct_user_interactions",
+      "int_events__deduplicated",
+      "rpt_feature_usage",
+      "stg_events__product_events",
+    ]);
+    expect(rebuilt.every((a) => a.mode === "full")).toBe(true);
+    expect(rerun.actions.find((a) => a.name.endsWith("stg_telegram__messages"))!.mode).toBe("incremental");
+    const plain = await goldFingerprint(file);
+    expect((await run(file, { fullRefresh: true })).status).toBe("success");
+    expect(await goldFingerprint(file)).toEqual(plain);
+    // Rebuilt once: the run after is incremental again.
+    expect((await run(file)).actions.find((a) => a.name.endsWith("fct_user_interactions"))!.mode).toBe("incremental");
   });
 
   it("passes its own unit tests", async () => {
