@@ -112,8 +112,8 @@ async function landExport(db: Database, exportPath: string, slack: SlackExport, 
 
 /**
  * The key the export's files land under: `--workspace`, else the team id its users (or, without
- * users.json, its messages) carry, else (with a warning) the export's own file or folder name, which stays the same across re-exports
- * only if the user keeps it so.
+ * users.json, its messages) carry, else (with a warning) the export's own file or folder name,
+ * which stays the same across re-exports only if the user keeps it so.
  */
 function workspaceOf(exportPath: string, teamId: string | undefined, options: SlackLoadOptions): string {
   if (options.workspace !== undefined) {
