@@ -1,9 +1,7 @@
-import { load } from "cheerio/slim";
-import type { AnyNode, Element } from "domhandler";
 import type { SourceRecord } from "../land.ts";
 import { parseTitleDate } from "./date.ts";
-import { childWithClass, childWithClasses, findTag, hasClass, textOf } from "./dom.ts";
 import { messageJson, type TelegramReaction } from "./message.ts";
+import { hasClass, scanPage, type Content, type ScannedMessage, type ScannedReaction } from "./scan.ts";
 import type { WallClockToUtc } from "./timezone.ts";
 
 export interface HtmlPageOptions {
@@ -17,24 +15,6 @@ export interface HtmlPage {
   chatName: string | null;
   records: SourceRecord[];
 }
-
-// htmlparser2 rather than parse5: the exporter writes well-formed markup, and this is several
-// times faster. It also writes every tag and attribute name in lower case, so the parser need
-// not fold them (15% of the parse). Start and end indices give each message's source line and raw HTML.
-const PARSE_OPTIONS = {
-  xml: {
-    xmlMode: false,
-    decodeEntities: true,
-    lowerCaseTags: false,
-    lowerCaseAttributeNames: false,
-    withStartIndices: true,
-    withEndIndices: true,
-  },
-};
-
-// One cheerio instance per thread, whose $(markup) parses each page: a load() per page would
-// build a new Cheerio subclass every time, which took longer than the parse itself.
-const $ = load("", PARSE_OPTIONS, false);
 
 // How much of an unreadable page the quarantine keeps; the file itself stays on disk.
 const MAX_RAW = 1_000_000;
@@ -61,15 +41,12 @@ class Unparseable extends Error {}
  * Pure: no I/O, the same input always gives the same records.
  */
 export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage {
-  // The page is a fixed skeleton, html > body > div.page_wrap > (div.page_header, div.page_body >
-  // div.history); walking to the two elements needed is much cheaper than running selectors.
-  const root = { children: isHtml(html) ? $(html).toArray() : [] };
-  const header = findTag(root, (el) => hasClass(el, "page_header"), "history");
-  const title = header && findTag(header, (el) => hasClass(el, "text") && hasClass(el, "bold"));
-  const chatName = title ? textOf(title).trim() || null : null;
-  const history = findTag(root, (el) => hasClass(el, "history"), "page_header");
+  // A streaming read rather than a DOM: building a tree of every page's nodes was most of the
+  // loader's time. Text that does not look like markup at all holds no elements.
+  const page = isHtml(html) ? scanPage(html) : { title: null, hasHistory: false, messages: [] };
+  const chatName = page.title === null ? null : page.title.trim() || null;
   const records: SourceRecord[] = [];
-  if (!history) {
+  if (!page.hasHistory) {
     // A page file with no history is not what the exporter writes: keep it in the quarantine.
     records.push({ line: 1, raw: html.slice(0, MAX_RAW), error: "page has no div.history: not a Telegram Desktop messages page" });
     return { chatName, records };
@@ -77,30 +54,28 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
 
   const lines = lineCounter(html);
   const idsInText = messageIdsInText(html);
-  const nodes = messageElements(history, idsInText.size);
+  const nodes = messageElements(page.messages, idsInText.size);
   const seen = new Set<number>();
   let block: BlockHead | null = null;
   for (const [i, node] of nodes.entries()) {
-    const line = lines(node.startIndex ?? 0);
+    const line = lines(node.start);
     const next = nodes[i + 1];
     // Document order: a message that starts before this one ends sits inside it, so this one's
     // markup was never closed and its content cannot be told from what follows.
-    const broken = next !== undefined && (next.startIndex ?? 0) <= (node.endIndex ?? 0);
-    const raw = () => html.slice(node.startIndex ?? 0, broken ? (next.startIndex ?? undefined) : (node.endIndex ?? html.length - 1) + 1);
-    const idMatch = /^message(-?\d+)$/.exec(node.attribs.id ?? "");
+    const broken = next !== undefined && next.start <= node.end;
+    const raw = () => html.slice(node.start, broken ? next.start : node.end + 1);
+    const idMatch = /^message(-?\d+)$/.exec(node.id ?? "");
     if (!idMatch) {
-      records.push({ line, raw: raw(), error: `message element without a numeric id (id="${node.attribs.id ?? ""}")` });
+      records.push({ line, raw: raw(), error: `message element without a numeric id (id="${node.id ?? ""}")` });
       continue;
     }
     const messageId = Number(idMatch[1]);
     if (messageId < 0) continue;
     seen.add(messageId);
     try {
-      if (broken)
-        throw new Unparseable(`message ${messageId}: its markup is not closed before message element ${next.attribs.id ?? "?"} begins`);
-      if (hasClass(node, "service")) {
+      if (broken) throw new Unparseable(`message ${messageId}: its markup is not closed before message element ${next.id ?? "?"} begins`);
+      if (hasClass(node.cls, "service")) {
         block = null;
-        const body = childWithClass(node, "body");
         records.push({
           line,
           json: messageJson({
@@ -113,7 +88,7 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
             author_id: null,
             via_bot: null,
             sent_at: null,
-            text: body ? textOf(body) : "",
+            text: node.bodyText,
             reply_to_message_id: null,
             forwarded_from: null,
             media_type: null,
@@ -122,7 +97,7 @@ export function parseHtmlPage(html: string, options: HtmlPageOptions): HtmlPage 
         });
         continue;
       }
-      if (!hasClass(node, "default")) throw new Unparseable(`message of unknown kind (class="${node.attribs.class ?? ""}")`);
+      if (!hasClass(node.cls, "default")) throw new Unparseable(`message of unknown kind (class="${node.cls}")`);
       const { json, head } = regularMessage(node, messageId, block, chatName, options);
       block = head;
       records.push({ line, json });
@@ -164,58 +139,43 @@ function messageIdsInText(html: string): Map<number, number> {
 /**
  * The page's message elements in document order. The exporter writes them as children of
  * div.history, and they are taken from there when that accounts for every id in the text;
- * otherwise broken markup has nested some inside others, and the whole history is searched
- * (without recursion: an unclosed div per message nests thousands deep).
+ * otherwise broken markup has nested some inside others, and every one in the history counts.
  */
-function messageElements(history: Element, idsInText: number): Element[] {
-  const isMessage = (node: AnyNode): node is Element => node.type === "tag" && hasClass(node, "message");
-  const direct = history.children.filter(isMessage);
-  if (direct.filter((n) => !/^message-/.test(n.attribs.id ?? "")).length === idsInText) return direct;
-  const found: Element[] = [];
-  const stack: AnyNode[] = [...history.children].reverse();
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.type !== "tag") continue;
-    if (isMessage(node)) found.push(node);
-    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
-  }
-  return found;
+function messageElements(messages: ScannedMessage[], idsInText: number): ScannedMessage[] {
+  const direct = messages.filter((m) => m.direct);
+  if (direct.filter((m) => !/^message-/.test(m.id ?? "")).length === idsInText) return direct;
+  return messages;
 }
 
 function regularMessage(
-  node: Element,
+  node: ScannedMessage,
   messageId: number,
   previous: BlockHead | null,
   chatName: string | null,
   options: HtmlPageOptions,
 ): { json: string; head: BlockHead } {
-  const body = childWithClass(node, "body");
-  if (!body) throw new Unparseable("message without a body");
-  const dateEl = childWithClass(body, "date");
-  const title = dateEl?.attribs.title;
+  if (!node.body) throw new Unparseable("message without a body");
+  const title = node.dateTitle;
   if (!title) throw new Unparseable("message without a date title");
   const sentAt = parseTitleDate(title, options.wallClock);
   if (!sentAt) throw new Unparseable(`unparseable date title "${title}"`);
 
   let author: string;
   let viaBot: string | null;
-  const fromName = childWithClass(body, "from_name");
-  if (hasClass(node, "joined") && !fromName) {
+  if (hasClass(node.cls, "joined") && node.fromName === null) {
     if (!previous) throw new Unparseable("joined message with no author before it in its page file");
     ({ author, viaBot } = previous);
   } else {
-    if (!fromName) throw new Unparseable("message without from_name");
-    ({ name: author, viaBot } = nameOf(fromName));
+    if (node.fromName === null) throw new Unparseable("message without from_name");
+    ({ name: author, viaBot } = nameOf(node.fromName));
   }
 
   // A forward nests the original author, the reply, media and text in `forwarded body`.
   // `forwarded body`, not the `pull_left forwarded userpic_wrap` that precedes it.
-  const forwarded = childWithClasses(body, "forwarded", "body");
   let forwardedFrom: string | null = null;
-  if (forwarded) {
-    const original = childWithClass(forwarded, "from_name");
-    if (original) {
-      const parsed = nameOf(original);
+  if (node.forwarded) {
+    if (node.forwardedFromName !== null) {
+      const parsed = nameOf(node.forwardedFromName);
       forwardedFrom = parsed.name;
       viaBot = viaBot ?? parsed.viaBot;
     } else if (previous?.forwardedFrom) {
@@ -225,18 +185,12 @@ function regularMessage(
       throw new Unparseable("forwarded message with no original author before it in its page file");
     }
   }
-  const content = forwarded ?? body;
+  const content = node.content[node.forwarded ? 1 : 0];
 
-  let replyTo: number | null = null;
-  const reply = childWithClass(content, "reply_to");
-  if (reply) {
-    // `messages2.html#go_to_message123` when the original is on an earlier page, `#go_to_message123` on this one;
-    // "In reply to a message in another chat" has no link.
-    const link = findTag(reply, (el) => el.name === "a" && /go_to_message\d+/.test(el.attribs.href ?? ""));
-    if (link) replyTo = Number(/go_to_message(\d+)/.exec(link.attribs.href!)![1]);
-  }
+  // `messages2.html#go_to_message123` when the original is on an earlier page, `#go_to_message123` on this one;
+  // "In reply to a message in another chat" has no link.
+  const replyTo = content.replyHref === null ? null : Number(/go_to_message(\d+)/.exec(content.replyHref)![1]);
 
-  const text = childWithClass(content, "text");
   const json = messageJson({
     source: "telegram",
     chat_id: options.chatId,
@@ -247,27 +201,22 @@ function regularMessage(
     author_id: null,
     via_bot: viaBot,
     sent_at: sentAt,
-    text: text ? textOf(text) : "",
+    text: content.text ?? "",
     reply_to_message_id: replyTo,
     forwarded_from: forwardedFrom,
-    media_type: mediaTypeOf(childWithClass(content, "media_wrap")),
-    reactions: reactionsOf(childWithClass(body, "reactions")),
+    media_type: mediaTypeOf(content),
+    reactions: reactionsOf(node.reactions),
   });
   return { json, head: { author, viaBot, forwardedFrom } };
 }
 
 /**
  * A `from_name`: `First Last`, or `First ` with a trailing space when the last name is empty,
- * then ` via @bot`; a forward's also holds its date in a `span.date`. "Deleted Account" is kept
- * as the author's name: it is what the exporter knows.
+ * then ` via @bot`; a forward's also holds its date in a `span.date`, left out by the scan.
+ * "Deleted Account" is kept as the author's name: it is what the exporter knows.
  */
-function nameOf(el: Element): { name: string; viaBot: string | null } {
-  let text = "";
-  for (const child of el.children) {
-    if (child.type === "text") text += child.data;
-    else if (child.type === "tag" && !hasClass(child, "date")) text += textOf(child);
-  }
-  text = text.replace(/\s+/g, " ").trim();
+function nameOf(written: string): { name: string; viaBot: string | null } {
+  const text = written.replace(/\s+/g, " ").trim();
   const via = / via @([A-Za-z0-9_]+)$/.exec(text);
   return via ? { name: text.slice(0, via.index).trim(), viaBot: via[1]! } : { name: text, viaBot: null };
 }
@@ -294,15 +243,13 @@ const MEDIA_CLASSES: [string, string][] = [
 
 const GENERIC_TITLES: Record<string, string> = { Sticker: "sticker", Animation: "animation", "Video message": "video_message" };
 
-function mediaTypeOf(wrap: Element | undefined): string | null {
-  if (!wrap) return null;
-  const media = wrap.children.find((c): c is Element => c.type === "tag");
-  if (!media) return null;
+function mediaTypeOf(content: Content): string | null {
+  const media = content.mediaCls;
+  if (!content.mediaWrap || media === null) return null;
   // When the file was not downloaded, a sticker, an animation or a round video falls back to a
   // generic block classed as photo or video; only its title tells which.
   if (hasClass(media, "media_photo") || hasClass(media, "media_video")) {
-    const title = findTag(media, (el) => hasClass(el, "title"));
-    const fallback = title ? GENERIC_TITLES[textOf(title).trim()] : undefined;
+    const fallback = content.mediaTitle === null ? undefined : GENERIC_TITLES[content.mediaTitle.trim()];
     if (fallback) return fallback;
     return hasClass(media, "media_photo") ? "photo" : "video_file";
   }
@@ -310,29 +257,19 @@ function mediaTypeOf(wrap: Element | undefined): string | null {
   return "other";
 }
 
-function reactionsOf(span: Element | undefined): TelegramReaction[] | null {
-  if (!span) return null;
-  const reactions: TelegramReaction[] = [];
-  for (const r of span.children) {
-    if (r.type !== "tag" || !hasClass(r, "reaction")) continue;
-    const emojiEl = childWithClass(r, "emoji");
-    const countEl = childWithClass(r, "count");
-    const userpics = childWithClass(r, "userpics");
+function reactionsOf(scanned: ScannedReaction[] | null): TelegramReaction[] | null {
+  if (!scanned) return null;
+  return scanned.map((r) => ({
+    type: hasClass(r.cls, "paid") ? "paid" : r.customEmoji ? "custom_emoji" : "emoji",
+    emoji: r.emoji === null ? null : r.emoji.trim() || null,
     // The count is written only when it exceeds the recent reactors shown as userpics.
-    const count = countEl ? Number(textOf(countEl).trim()) : (userpics?.children.filter((c) => c.type === "tag").length ?? 0);
-    const custom = emojiEl ? findTag(emojiEl, (el) => el.name === "a") : undefined;
-    reactions.push({
-      type: hasClass(r, "paid") ? "paid" : custom ? "custom_emoji" : "emoji",
-      emoji: emojiEl ? textOf(emojiEl).trim() || null : null,
-      count,
-    });
-  }
-  return reactions;
+    count: r.count !== null ? Number(r.count.trim()) : (r.userpics ?? 0),
+  }));
 }
 
 /**
- * Whether $(text) parses `text` as markup rather than running it as a selector: cheerio's own
- * test, the first `<` followed by a letter or `!`, and a `>` after it.
+ * Whether `text` is markup at all, by cheerio's test for $(text), which the parser used to go
+ * through: the first `<` followed by a letter or `!`, and a `>` after it.
  */
 function isHtml(text: string): boolean {
   const open = text.indexOf("<");
