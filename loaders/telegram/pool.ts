@@ -1,10 +1,10 @@
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { SourceDocument } from "../land.ts";
 import type { ExportSource } from "./discover.ts";
+import { unpackDocument, type PackedDocument } from "./packed.ts";
 import { parseSource } from "./source.ts";
 
 // Sources queued per worker, so that it keeps parsing while the main thread is busy landing a batch
@@ -13,33 +13,55 @@ const IN_FLIGHT = 16;
 
 interface Answer {
   index: number;
-  documents?: SourceDocument[];
+  documents?: PackedDocument[];
   error?: string;
 }
 
 /**
- * Worker threads that parse sources (chat folders, result.json files). Open it early: a worker
- * takes a few hundred milliseconds to load the parser, which can overlap finding the chats.
+ * Worker threads that parse sources (chat folders, result.json files). Open it early: the
+ * workers' code is bundled first (~0.1 s), which can overlap finding the chats.
  * With 0 threads it parses on the calling thread.
  */
 export class ParsePool {
   // A worker that fails while idle (say, while loading) has its error kept for the next parse.
   private failure: Error | undefined;
 
-  private constructor(private readonly workers: Worker[]) {
-    for (const worker of workers) worker.on("error", (error) => (this.failure ??= error));
+  private constructor(
+    private readonly threads: number,
+    private readonly workers: Promise<Worker[]>,
+  ) {
+    // Observed by parse() or close(); this keeps a failed bundle from counting as unhandled meanwhile.
+    workers.catch(() => undefined);
   }
 
   static async open(threads = availableParallelism()): Promise<ParsePool> {
-    return new ParsePool(Array.from({ length: Math.max(0, threads) }, spawnWorker));
+    const count = Math.max(0, threads);
+    const pool: ParsePool = new ParsePool(
+      count,
+      count === 0
+        ? Promise.resolve([])
+        : workerCode().then((code) =>
+            Array.from({ length: count }, () => {
+              const worker = spawnWorker(code);
+              worker.on("error", (error) => (pool.failure ??= error));
+              return worker;
+            }),
+          ),
+    );
+    return pool;
   }
 
   /** Parses every source, handing each one's documents to `onDocuments` in completion order. */
   async parse(sources: ExportSource[], timezone: string | undefined, onDocuments: (documents: SourceDocument[]) => void): Promise<void> {
-    if (this.workers.length === 0) {
-      for (const source of sources) onDocuments(parseSource(source, timezone));
+    if (this.threads === 0) {
+      for (const [i, source] of sources.entries()) {
+        onDocuments(parseSource(source, timezone));
+        // Let the landing of a batch handed over meanwhile go on in DuckDB's threads while this one parses.
+        if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+      }
       return;
     }
+    const workers = await this.workers;
     if (this.failure) throw this.failure;
     if (sources.length === 0) return;
     const listeners: (() => void)[] = [];
@@ -56,13 +78,13 @@ export class ParsePool {
         const feed = (worker: Worker) => {
           if (next < sources.length) worker.postMessage({ index: next, source: sources[next++], timezone });
         };
-        for (const worker of this.workers) {
+        for (const worker of workers) {
           const onMessage = (answer: Answer) => {
             if (settled) return;
             if (answer.error !== undefined)
               return fail(new Error(`parsing ${describe(sources[answer.index]!)} failed in a worker: ${answer.error}`));
             try {
-              onDocuments(answer.documents!);
+              onDocuments(answer.documents!.map(unpackDocument));
             } catch (error) {
               return fail(error as Error);
             }
@@ -85,7 +107,8 @@ export class ParsePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    const workers = await this.workers.catch(() => []);
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
@@ -94,28 +117,27 @@ function describe(source: ExportSource): string {
 }
 
 /**
- * Workers are TypeScript like the rest of the code, whether the CLI runs through tsx or tests
- * through vitest, neither of which reaches into worker threads: each worker registers tsx's
- * loader itself before importing its entry. (`execArgv: ["--import", "tsx"]` is not enough on
- * Node 20, which loads a worker's entry before that import's hooks are in place.)
+ * The workers' code: their entry and what it imports (the parsers, htmlparser2), bundled by
+ * esbuild into one script. Workers are TypeScript like the rest of the code, and neither tsx nor
+ * vitest reaches into worker threads; a worker that registered tsx itself took ~0.3 s of CPU
+ * to start (a loader thread of its own, each module through it), a bundled one takes ~0.05 s.
  */
-function spawnWorker(): Worker {
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  // cheerio is plain JavaScript: loaded before tsx's hooks are in place, its ~60 modules skip
-  // them, which takes a third off a worker's start.
-  const preload =
-    typeof import.meta.resolve === "function" ? `import(${JSON.stringify(import.meta.resolve("cheerio/slim"))})` : "Promise.resolve()";
-  const code =
-    `${preload}.then(() => import(${JSON.stringify(tsxApi())}))` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  // A parse allocates a whole page's DOM and drops it; a larger young generation keeps most of
-  // that garbage out of the slower old-generation collections.
-  return new Worker(code, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+async function workerCode(): Promise<string> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url))],
+    bundle: true,
+    write: false,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]!.text;
 }
 
-function tsxApi(): string {
-  // vitest's transform leaves out import.meta.resolve; then find tsx's ESM API by its layout.
-  if (typeof import.meta.resolve === "function") return import.meta.resolve("tsx/esm/api");
-  const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
-  return pathToFileURL(join(dirname(pkg), "dist/esm/api/index.mjs")).href;
+function spawnWorker(code: string): Worker {
+  // A parse allocates a page's strings and drops them; a larger young generation keeps most of
+  // that garbage out of the slower old-generation collections.
+  return new Worker(code, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
 }

@@ -1,3 +1,4 @@
+import { decodeHTML, decodeHTMLAttribute } from "entities";
 import { Parser } from "htmlparser2";
 
 /** What one page file's markup says, read in one pass over htmlparser2's events without building a DOM. */
@@ -126,7 +127,9 @@ const enum Into {
 /** Reads a page in one pass. The event order is htmlparser2's, which is what its DOM handler builds a tree from. */
 export function scanPage(html: string): ScannedPage {
   const scanner = new Scanner();
-  const parser = new Parser(scanner, { decodeEntities: true, lowerCaseTags: false, lowerCaseAttributeNames: false });
+  // Entities are decoded here, in the few texts and attributes that are read, rather than by the
+  // tokenizer in every one: text between tags is then skipped over a run at a time.
+  const parser = new Parser(scanner, { decodeEntities: false, lowerCaseTags: false, lowerCaseAttributeNames: false });
   scanner.parser = parser;
   parser.end(html);
   return { title: scanner.title, hasHistory: scanner.historyDepth !== NONE, messages: scanner.messages };
@@ -165,7 +168,7 @@ class Scanner {
     this.children[depth + 1] = 0;
     const isTag = name !== "script" && name !== "style";
     this.opaque[depth] = !isTag;
-    const cls = attribs.class ?? "";
+    const cls = attribute(attribs.class) ?? "";
     this.classes[depth] = cls;
     if (!isTag) return;
     for (const c of this.collectors) {
@@ -225,12 +228,13 @@ class Scanner {
   /** A run of text ends at the next other node; it is its element's last child if that node is the element's closing tag. */
   private endText(closing: boolean): void {
     if (this.text === "") return;
-    const data = this.text;
+    const raw = this.text;
     this.text = "";
     const depth = this.depth;
     const first = this.children[depth + 1]! === 0;
     this.children[depth + 1]!++;
     if (this.collectors.length === 0 || (depth >= 0 && this.opaque[depth])) return;
+    const data = raw.includes("&") ? decodeHTML(raw) : raw;
     let trimmed: string | undefined;
     for (const c of this.collectors) {
       if (c.skipping >= 0) continue;
@@ -279,11 +283,12 @@ class Scanner {
 
   private openMessage(cls: string, attribs: Record<string, string>, depth: number): void {
     const start = this.parser.startIndex;
-    for (const open of this.scopes) open.message.next ??= { start, id: attribs.id };
+    const id = attribute(attribs.id);
+    for (const open of this.scopes) open.message.next ??= { start, id };
     const message: ScannedMessage = {
       start,
       end: start,
-      id: attribs.id,
+      id,
       cls,
       direct: depth === this.historyDepth + 1,
       next: null,
@@ -312,7 +317,7 @@ class Scanner {
     }
     if (scope.service) return role;
     if (parent & BODY) {
-      if (first(scope, SEEN_DATE, hasClass(cls, "date"))) m.dateTitle = attribs.title;
+      if (first(scope, SEEN_DATE, hasClass(cls, "date"))) m.dateTitle = attribute(attribs.title);
       if (first(scope, SEEN_FROM, hasClass(cls, "from_name"))) this.collect(depth, Into.FromName, m);
       if (first(scope, SEEN_FORWARDED, hasClass(cls, "forwarded") && hasClass(cls, "body"))) {
         m.forwarded = true;
@@ -332,7 +337,10 @@ class Scanner {
       const c = m.content[level as 0 | 1];
       if (parent & ((REPLY | IN_REPLY) << level)) {
         role |= IN_REPLY << level;
-        if (c.replyHref === null && name === "a" && /go_to_message\d+/.test(attribs.href ?? "")) c.replyHref = attribs.href!;
+        if (c.replyHref === null && name === "a") {
+          const href = attribute(attribs.href) ?? "";
+          if (/go_to_message\d+/.test(href)) c.replyHref = href;
+        }
       }
       if (parent & (WRAP << level) && c.mediaCls === null) {
         c.mediaCls = cls;
@@ -402,6 +410,10 @@ function first(scope: Scope, bit: number, test: boolean): boolean {
   if (!test || scope.seen & bit) return false;
   scope.seen |= bit;
   return true;
+}
+
+function attribute(raw: string | undefined): string | undefined {
+  return raw !== undefined && raw.includes("&") ? decodeHTMLAttribute(raw) : raw;
 }
 
 /** Whether a class attribute holds `cls` as a whole token. */

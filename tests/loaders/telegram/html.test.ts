@@ -119,6 +119,48 @@ ${title}
     expect(page.records.map((r) => JSON.parse(r.json!).media_type)).toEqual(["sticker", "video_message", "photo"]);
   });
 
+  it("reads markup the exporter does not write as a DOM of the page would: entities, comments, scripts, <br> and an unfinished tag", () => {
+    const message = (id: number, from: string, text: string, extra = "") => `
+     <div class="message default clearfix" id="message${id}">
+      <div class="body">
+       <div class="pull_right date details" title="05.01.2024 10:00:00 UTC&#43;00:00">
+10:00
+       </div>
+       <div class="from_name">
+${from}
+       </div>${extra}
+       <div class="text">
+${text}
+       </div>
+      </div>
+     </div>`;
+    const media = `
+       <div class="media_wrap clearfix"><!-- c --><div class="media clearfix pull_left media_photo"><div class="body"><div class="title bold">
+Sticker
+</div></div></div></div>
+       <span class="reactions"><span class="reaction"><span class="emoji"><a href="#">x</a></span><span class="userpics"><div></div><i></i><script></script></span></span></span>`;
+    const html =
+      `<div class="page_header"><div class="text bold">\n Caf&eacute; &amp; Co<!-- x -->\n</div></div><div class="history">` +
+      message(
+        1,
+        'Anna<br>Ivanova <span class="date">05.01</span> via @bot',
+        "a &lt;b&gt; &#10;c &nbsp;d<!-- hidden --><script>var x = 1;</script>\n<strong>bold\n </strong>",
+      ) +
+      message(2, "Boris &amp; Co", "two<br><br>lines", media) +
+      `\n     <div class="message default clearfix" id="message3"><div class="body"><div class="pull_right date details" title="05.01.2024 10:00:00"></div><div class="from_name">Cut`;
+    const page = parseHtmlPage(html, { chatId: "c1", wallClock: timezoneConverter() });
+    expect(page.chatName).toBe("Café & Co");
+    const messages = page.records.map((r) => JSON.parse(r.json!) as TelegramMessage);
+    expect(messages.map((m) => m.message_id)).toEqual([1, 2, 3]);
+    // A <br> in a name is nothing, in a text a newline; an entity's newline is kept, the layout's is not.
+    expect(messages[0]).toMatchObject({ author: "AnnaIvanova", via_bot: "bot", text: "a <b> \nc \u00a0d\nbold" });
+    expect(messages[1]).toMatchObject({ author: "Boris & Co", text: "two\n\nlines", media_type: "sticker" });
+    expect(messages[1]!.reactions).toEqual([{ type: "custom_emoji", emoji: "x", count: 2 }]);
+    // A page cut off inside a start tag: what came before it still reads.
+    expect(messages[2]).toMatchObject({ author: "Cut", text: "", sent_at: "2024-01-05T10:00:00.000Z" });
+    expect(page.records.map((r) => r.line)).toEqual([4, 19, 36]);
+  });
+
   it("quarantines a page file that is not a messages page, rather than landing nothing", () => {
     for (const text of ["", "not html at all: a < b, c > d", "<html><body><p>hello</p></body></html>"]) {
       const page = parseHtmlPage(text, { chatId: "c1", wallClock: timezoneConverter() });
