@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPrng, type Prng } from "../../../loaders/sample/prng.ts";
+import { writeSampleTelegramChats } from "../../../loaders/sample/telegram.ts";
 import { generateTelegramExport } from "../../../loaders/sample/telegramExport.ts";
 import { parseHtmlPage } from "../../../loaders/telegram/html.ts";
 import { parseHtmlPage as parseWithDom } from "../../../loaders/telegram/htmlDom.ts";
@@ -71,11 +72,12 @@ describe("the streaming page parser against the DOM parser it replaces", () => {
     }
   });
 
-  it("reads every page of varied generated exports the same", async () => {
+  it("reads every page of varied generated exports and of the sample the same", async () => {
     const dir = tempDir("telegram-parity-");
     for (const seed of [1, 2, 3]) {
       await generateTelegramExport(join(dir, `export_${seed}`), { chats: seed === 1 ? 120 : 40, messagesPerChat: 25, seed });
     }
+    writeSampleTelegramChats(join(dir, "sample"), { seed: 42, messagesPerChat: 120 });
     let pages = 0;
     for (const file of htmlFiles(dir)) {
       const html = readFileSync(file, "utf8");
