@@ -1,7 +1,8 @@
 import type { SourceRecord } from "../land.ts";
 import { parseTitleDate } from "./date.ts";
 import { messageJson, type TelegramReaction } from "./message.ts";
-import { hasClass, scanPage, type Content, type ScannedMessage, type ScannedReaction } from "./scan.ts";
+import { scanPage } from "./scan.ts";
+import { hasClass, type Content, type ScannedMessage, type ScannedReaction } from "./scannedPage.ts";
 import type { WallClockToUtc } from "./timezone.ts";
 
 export interface HtmlPageOptions {

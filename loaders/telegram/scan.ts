@@ -1,58 +1,6 @@
 import { decodeHTML, decodeHTMLAttribute } from "entities";
 import { Parser } from "htmlparser2";
-
-/** What one page file's markup says, read in one pass over htmlparser2's events without building a DOM. */
-export interface ScannedPage {
-  /** The text of the header's `div.text.bold`, as written (not trimmed); null if the page has none. */
-  title: string | null;
-  hasHistory: boolean;
-  /** Every element of class `message` inside `div.history`, nested ones included, in document order. */
-  messages: ScannedMessage[];
-}
-
-export interface ScannedMessage {
-  /** Index of the element's `<` and of the last character of its closing tag (or where the page ends). */
-  start: number;
-  end: number;
-  id: string | undefined;
-  cls: string;
-  /** A child of div.history, not nested in another element. */
-  direct: boolean;
-  /** The first message element that begins before this one is closed. */
-  next: { start: number; id: string | undefined } | null;
-  /** The message's `body` child (the first) and, for a service message, its text. */
-  body: boolean;
-  bodyText: string;
-  /** The `title` of the body's `date` child; undefined without one. */
-  dateTitle: string | undefined;
-  /** The text of the body's `from_name`, and of a forward's nested one, its `date` left out; null without one. */
-  fromName: string | null;
-  forwarded: boolean;
-  forwardedFromName: string | null;
-  /** What the body holds, and what its `forwarded body` holds (a forward's content). */
-  content: [Content, Content];
-  reactions: ScannedReaction[] | null;
-}
-
-export interface Content {
-  /** Whether there is a `reply_to`, and the href of the first `go_to_message` link in it. */
-  reply: boolean;
-  replyHref: string | null;
-  text: string | null;
-  /** Whether there is a `media_wrap`; the class of its first element, and the text of that element's first `title`. */
-  mediaWrap: boolean;
-  mediaCls: string | null;
-  mediaTitle: string | null;
-}
-
-export interface ScannedReaction {
-  cls: string;
-  emoji: string | null;
-  customEmoji: boolean;
-  count: string | null;
-  /** How many elements the `userpics` child holds; null without one. */
-  userpics: number | null;
-}
+import { hasClass, type Content, type ScannedMessage, type ScannedPage, type ScannedReaction } from "./scannedPage.ts";
 
 // What an element is to the message it sits in; one element may be several of these.
 const MESSAGE = 1;
@@ -90,7 +38,7 @@ interface Scope {
 }
 
 /**
- * Gathers the plain text of an element the way textOf did on a DOM: entities decoded, `<br>` as a
+ * Gathers the plain text of an element as the DOM parser it replaced read it: entities decoded, `<br>` as a
  * newline, a text's newline first in its element and its trailing newline and indentation last in
  * it dropped (the exporter's layout), script, style and comments left out. `name` mode reads a
  * `from_name`: its own text children as written, its `date` child left out, its `<br>` children as nothing.
@@ -414,14 +362,4 @@ function first(scope: Scope, bit: number, test: boolean): boolean {
 
 function attribute(raw: string | undefined): string | undefined {
   return raw !== undefined && raw.includes("&") ? decodeHTMLAttribute(raw) : raw;
-}
-
-/** Whether a class attribute holds `cls` as a whole token. */
-export function hasClass(value: string, cls: string): boolean {
-  // A whole-token search without building strings: this runs for every element of every message.
-  for (let at = value.indexOf(cls); at >= 0; at = value.indexOf(cls, at + 1)) {
-    const end = at + cls.length;
-    if ((at === 0 || value.charCodeAt(at - 1) === 32) && (end === value.length || value.charCodeAt(end) === 32)) return true;
-  }
-  return false;
 }
