@@ -34,7 +34,12 @@ export class ParsePool {
     workers.catch(() => undefined);
   }
 
-  static async open(threads = availableParallelism()): Promise<ParsePool> {
+  /**
+   * By default one worker per core but one: the calling thread lands what the workers parse, and
+   * DuckDB works meanwhile. On two cores a second worker cost ~0.7 s more CPU for the same
+   * corpus and no shorter wall time (bench/telegram.ts); on one core the calling thread parses.
+   */
+  static async open(threads = availableParallelism() - 1): Promise<ParsePool> {
     const count = Math.max(0, threads);
     const pool: ParsePool = new ParsePool(
       count,
