@@ -63,6 +63,9 @@ const [o, p] = [medians(ours), medians(peer)];
 console.log(`duckform (median of ${RUNS}): ${describe(o)}; ${landed} messages landed`);
 console.log(`bs4 peer (median of ${RUNS}): ${describe(p)}`);
 console.log(`wall: ${(p.wall / o.wall).toFixed(1)}× faster; CPU: ${(p.cpu / o.cpu).toFixed(1)}× less`);
+// Each run's pair ran back to back, so its ratio is the one least moved by a change in the machine's load.
+const ratios = (of: (m: Measure) => number) => ours.map((m, i) => (of(peer[i]!) / of(m)).toFixed(1)).join(", ");
+console.log(`per run: wall ${ratios((m) => m.wall)}; CPU ${ratios((m) => m.cpu)}`);
 
 function runOurs(database: string): Measure {
   const measure = timed(process.execPath, [join(ROOT, "bin/duckform.js"), "load", "telegram", EXPORT, "--database", database]);
