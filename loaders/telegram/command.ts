@@ -18,7 +18,7 @@ export function registerTelegramCommand(load: Command): void {
         "load telegram",
         options,
         async (db, onProgress) => {
-          // Loaded on use, so that other commands do not load cheerio for this one.
+          // Loaded on use, so that other commands do not load the HTML parser and its workers for this one.
           const { loadTelegram } = await import("./load.ts");
           const { chats, results } = await loadTelegram(db, dirs, { timezone: options.timezone, onProgress });
           return { results, summary: ` from ${chats} chats` };

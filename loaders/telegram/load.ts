@@ -11,7 +11,7 @@ export const TELEGRAM_TABLE = "telegram_messages";
 export interface TelegramLoadOptions {
   /** The zone of exports whose dates carry no offset: an IANA name or `+03:00`; default UTC. */
   timezone?: string;
-  /** Parse threads; 0 parses on the calling thread. Default: one per core. */
+  /** Parse threads; 0 parses on the calling thread. Default: one per core but one, as the calling thread lands meanwhile. */
   threads?: number;
   loadId?: string;
   /** Called as each chat's documents arrive from the parser; a file is a chat folder. */
