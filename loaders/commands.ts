@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerNdjsonCommand } from "./ndjson/command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
+import { registerCalendarCommand } from "./calendar/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { registerSampleCommand } from "./sample/command.ts";
 import { registerSeedCommand } from "./seeds/command.ts";
@@ -16,6 +17,7 @@ export function registerLoadCommands(program: Command): void {
   registerNdjsonCommand(load);
   registerTelegramCommand(load);
   registerSlackCommand(load);
+  registerCalendarCommand(load);
   registerSeedCommand(program);
   registerSampleCommand(program);
 }
