@@ -124,7 +124,9 @@ function zipFile(zip: yauzl.ZipFile, entry: yauzl.Entry, zipPath: string, name: 
     size: entry.uncompressedSize,
     read: async () => {
       if (entry.uncompressedSize > maxBytes) {
-        return { failure: `${path} inflates to ${formatSize(entry.uncompressedSize)}, over the ${formatSize(maxBytes)} limit for one file` };
+        return {
+          failure: `${path} inflates to ${formatSize(entry.uncompressedSize)}, over the ${formatSize(maxBytes)} limit for one file`,
+        };
       }
       try {
         // validateEntrySizes makes the stream fail if an entry inflates past the size its header declares.

@@ -33,7 +33,8 @@ interface Block {
  */
 export function parseCalendar(text: string, limits: ExpansionLimits = DEFAULT_LIMITS): SourceRecord[] {
   const { header, events } = splitEvents(text);
-  if (header === undefined) return [{ line: 1, raw: text.slice(0, MAX_RAW), error: "not an iCalendar file: it has no BEGIN:VCALENDAR line" }];
+  if (header === undefined)
+    return [{ line: 1, raw: text.slice(0, MAX_RAW), error: "not an iCalendar file: it has no BEGIN:VCALENDAR line" }];
   const calendar = parseHeader(header);
   if (typeof calendar === "string") return [{ line: 1, raw: header.slice(0, MAX_RAW), error: `line 1: ${calendar}` }];
   // ical.js resolves a TZID through one process-wide registry: the file's zones are registered

@@ -77,7 +77,10 @@ describe("parseCalendar on Outlook and Apple exports", () => {
 
   it("reads Apple's EMAIL parameter, uses the IANA zone a TZID names without a VTIMEZONE, and quarantines an event without a start by its line", () => {
     const [standup, broken, tokyo] = events("apple-home.ics");
-    expect((standup!.attendees as { email: string }[]).map((a) => a.email)).toEqual(["ops@tidewater.example", "viktor.khan@earshot.example"]);
+    expect((standup!.attendees as { email: string }[]).map((a) => a.email)).toEqual([
+      "ops@tidewater.example",
+      "viktor.khan@earshot.example",
+    ]);
     expect((standup!.occurrences as string[]).slice(0, 6)).toEqual([
       "2024-01-08T14:00:00Z",
       "2024-01-09T14:00:00Z",
