@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerNdjsonCommand } from "./ndjson/command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
 import { registerCalendarCommand } from "./calendar/command.ts";
+import { registerHubspotCommand } from "./hubspot/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { registerSampleCommand } from "./sample/command.ts";
 import { registerSeedCommand } from "./seeds/command.ts";
@@ -18,6 +19,7 @@ export function registerLoadCommands(program: Command): void {
   registerTelegramCommand(load);
   registerSlackCommand(load);
   registerCalendarCommand(load);
+  registerHubspotCommand(load);
   registerSeedCommand(program);
   registerSampleCommand(program);
 }
