@@ -3,6 +3,7 @@ import { registerNdjsonCommand } from "./ndjson/command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
 import { registerCalendarCommand } from "./calendar/command.ts";
 import { registerHubspotCommand } from "./hubspot/command.ts";
+import { registerPostgresCommand } from "./postgres/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { registerSampleCommand } from "./sample/command.ts";
 import { registerSeedCommand } from "./seeds/command.ts";
@@ -20,6 +21,7 @@ export function registerLoadCommands(program: Command): void {
   registerSlackCommand(load);
   registerCalendarCommand(load);
   registerHubspotCommand(load);
+  registerPostgresCommand(load);
   registerSeedCommand(program);
   registerSampleCommand(program);
 }
