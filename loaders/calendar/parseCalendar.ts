@@ -66,8 +66,11 @@ function splitEvents(text: string): { header: string | undefined; events: Block[
   const events: Block[] = [];
   let current: { line: number; lines: string[]; depth: number } | undefined;
   let sawCalendar = false;
-  for (const [i, line] of lines.entries()) {
-    const upper = line.slice(0, 16).toUpperCase();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    // Only BEGIN: and END: lines matter here; the others are not even upper-cased.
+    const first = line.charCodeAt(0) | 0x20;
+    const upper = first === 0x62 || first === 0x65 ? line.slice(0, 16).toUpperCase() : "";
     if (current) {
       current.lines.push(line);
       if (upper.startsWith("BEGIN:")) current.depth++;
