@@ -208,7 +208,9 @@ function occurrences(event: ICAL.Event, toUtc: ToUtc, limits: ExpansionLimits): 
   const zone = tzidOf(event.startDate);
   const iterator = event.iterator();
   let truncated = false;
-  for (let next = iterator.next(); next; next = iterator.next()) {
+  for (let value = iterator.next(); value; value = iterator.next()) {
+    // An RDATE may be a PERIOD (start/end); the occurrence starts at its start.
+    const next = (value as unknown) instanceof ICAL.Period ? (value as unknown as ICAL.Period).start : value;
     const at = next.isDate ? Date.UTC(next.year, next.month - 1, next.day) : toUtc(next, zone);
     if (at >= horizon) break;
     if (starts.length >= limits.maxOccurrences) {
