@@ -20,8 +20,17 @@ const MAX_EVENT_AT = "2030-01-01";
 const CALENDAR_START = "2020-01-01";
 const CALENDAR_END = "2030-12-31";
 
+// Meetings of recurring calendar events are expanded up to this date (exclusive); the loader
+// lands occurrences up to its own --horizon (2031-01-01 by default), this var cuts them shorter.
+const CALENDAR_HORIZON = vars.calendar_horizon || "2026-01-01";
+
+// HubSpot deal stages that count as won.
+const WON_DEAL_STAGES = ["closed won", "closedwon"];
+
 module.exports = {
   SESSION_GAP_MINUTES,
+  CALENDAR_HORIZON,
+  WON_DEAL_STAGES,
   END_DATE,
   EVENT_TYPES,
   MIN_EVENT_AT,

@@ -23,6 +23,18 @@ function utcTimestamp(text) {
   return `timezone('UTC', try_cast(${text} as timestamptz))`;
 }
 
+// ISO-8601 text as a UTC TIMESTAMP, where text without an offset is already UTC (PostgreSQL's
+// `timestamp` columns, as row_to_json writes them); NULL when it does not parse.
+function utcTimestampNaiveUtc(text) {
+  return `case when regexp_matches(${text}, '([+-]\\d\\d(:?\\d\\d)?|Z)$') then ${utcTimestamp(text)} else try_cast(${text} as timestamp) end`;
+}
+
+// A date-time as CRM exports write it ("2024-03-05 14:22", "2024-03-05", "03/05/2024 2:22 PM"),
+// taken as UTC; NULL when empty or it matches no format.
+function exportTimestamp(text) {
+  return `try_strptime(trim(${text}), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %H:%M', '%m/%d/%Y'])`;
+}
+
 // Dataform-style incremental filter on a landing timestamp: rows loaded after the newest row
 // already in this table. NULL-safe on the first incremental run of an empty table. The inner
 // column is qualified, so a table without it is an error rather than a correlated subquery.
@@ -59,4 +71,15 @@ function chatNameKey(name) {
   return `'name:' || left(sha256(trim(regexp_replace(${name}, '\\s+', ' ', 'g'))), 16)`;
 }
 
-module.exports = { stringList, surrogateKey, validationErrors, utcTimestamp, loadedSince, latestCopies, jsonFields, chatNameKey };
+module.exports = {
+  stringList,
+  surrogateKey,
+  validationErrors,
+  utcTimestamp,
+  utcTimestampNaiveUtc,
+  exportTimestamp,
+  loadedSince,
+  latestCopies,
+  jsonFields,
+  chatNameKey,
+};

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { registerNdjsonCommand } from "./ndjson/command.ts";
 import { registerSlackCommand } from "./slack/command.ts";
+import { registerCalendarCommand } from "./calendar/command.ts";
+import { registerHubspotCommand } from "./hubspot/command.ts";
+import { registerPostgresCommand } from "./postgres/command.ts";
 import { registerTelegramCommand } from "./telegram/command.ts";
 import { registerSampleCommand } from "./sample/command.ts";
 import { registerSeedCommand } from "./seeds/command.ts";
@@ -16,6 +19,9 @@ export function registerLoadCommands(program: Command): void {
   registerNdjsonCommand(load);
   registerTelegramCommand(load);
   registerSlackCommand(load);
+  registerCalendarCommand(load);
+  registerHubspotCommand(load);
+  registerPostgresCommand(load);
   registerSeedCommand(program);
   registerSampleCommand(program);
 }

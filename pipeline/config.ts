@@ -33,7 +33,30 @@ const slackSource = z.strictObject({
   allow_partial: z.boolean().optional(),
   retention: retention.optional(),
 });
-export const sourceSchema = z.discriminatedUnion("kind", [ndjsonSource, telegramSource, slackSource]);
+const calendarSource = z.strictObject({
+  kind: z.literal("calendar"),
+  name: z.string().min(1).optional(),
+  paths,
+  /** Recurring events are expanded up to this date. */
+  horizon: z.iso.date().optional(),
+});
+const hubspotSource = z.strictObject({ kind: z.literal("hubspot"), name: z.string().min(1).optional(), paths });
+const postgresSource = z.strictObject({
+  kind: z.literal("postgres"),
+  name: z.string().min(1).optional(),
+  /** Without a password: that is $PGPASSWORD, never in this file. */
+  url: z.string().regex(/^postgres(ql)?:\/\/[^:@/]*(@|\/|$)/, "a postgres:// URL without a password (the password is $PGPASSWORD)"),
+  tables: z.array(z.string().min(1)).min(1).optional(),
+  cursor: z.string().min(1).optional(),
+});
+export const sourceSchema = z.discriminatedUnion("kind", [
+  ndjsonSource,
+  telegramSource,
+  slackSource,
+  calendarSource,
+  hubspotSource,
+  postgresSource,
+]);
 
 const budget = z.union([z.number().positive(), z.string().min(1)]);
 const enrichmentSchema = z.strictObject({
@@ -113,7 +136,7 @@ export function parseConfig(text: string, path: string): PipelineConfig {
     database: at(config.database),
     publish: at(config.publish),
     report: at(config.report),
-    sources: config.sources.map((s) => ({ ...s, paths: s.paths.map((p) => resolve(base, p)) })),
+    sources: config.sources.map((s) => ("paths" in s ? { ...s, paths: s.paths.map((p) => resolve(base, p)) } : s)),
     file: path,
   };
 }

@@ -12,7 +12,10 @@ import { createProgressBar } from "../enrichment/progress.ts";
 import { providerChoice } from "../enrichment/providers/choice.ts";
 import type { TaskSummary } from "../enrichment/summary.ts";
 import type { LandResult } from "../loaders/land.ts";
+import { loadCalendar } from "../loaders/calendar/load.ts";
+import { loadHubspot } from "../loaders/hubspot/load.ts";
 import { loadNdjson } from "../loaders/ndjson/load.ts";
+import { loadPostgres } from "../loaders/postgres/load.ts";
 import { startLoadProgress } from "../loaders/progress.ts";
 import { DEFAULT_SAMPLE, generateSample } from "../loaders/sample/generate.ts";
 import { loadSeeds } from "../loaders/seeds/load.ts";
@@ -86,7 +89,7 @@ async function expand(paths: string[]): Promise<string[]> {
 
 /** Lands one configured source through its loader; the ledger skips files already landed. */
 export async function loadSource(projectDir: string, database: string, source: SourceConfig): Promise<SourceOutcome> {
-  const paths = await expand(source.paths);
+  const paths = "paths" in source ? await expand(source.paths) : [];
   const warnings: string[] = [];
   const db = await openProjectDatabase({ project: projectDir, database });
   const progress = startLoadProgress(`load ${source.name ?? source.kind}`);
@@ -100,6 +103,14 @@ export async function loadSource(projectDir: string, database: string, source: S
         onProgress: (p) => progress.update(p),
       });
       results = loaded.results;
+    } else if (source.kind === "calendar") {
+      const limits = source.horizon ? { horizon: new Date(`${source.horizon}T00:00:00Z`) } : {};
+      results = await loadCalendar(db, paths, { limits, onProgress: (s) => progress.update(s), onWarning: (m) => warnings.push(m) });
+    } else if (source.kind === "hubspot") {
+      results = await loadHubspot(db, paths, { onProgress: (s) => progress.update(s), onWarning: (m) => warnings.push(m) });
+    } else if (source.kind === "postgres") {
+      const { url, tables, cursor } = source;
+      results = await loadPostgres(db, { url, tables, cursor, onProgress: (s) => progress.update(s), onWarning: (m) => warnings.push(m) });
     } else {
       for (const path of paths) {
         results.push(

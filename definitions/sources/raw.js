@@ -16,7 +16,10 @@ for (const [name, description] of raw) {
 const seeds = [
   ["users", "One row per known person, with the identities that link them across sources."],
   ["podcast_episodes", "One row per published episode."],
-  ["company_mapping", "One row per spelling of a company's name, with its Slack and Telegram groups."],
+  [
+    "company_mapping",
+    "One row per spelling of a company's name, with its variant type, Slack channel, Telegram group and calendar domain.",
+  ],
   ["message_categories", "One row per predefined message category."],
 ];
 for (const [name, description] of seeds) {

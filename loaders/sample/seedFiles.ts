@@ -52,14 +52,29 @@ export function sampleSeedCsvs(): Record<string, string> {
       ]),
     ),
     "company_mapping.csv": csv(
-      ["company", "variant_name", "slack_group", "telegram_group", "calendar_domain"],
-      companies.flatMap((c) => c.variants.map((v) => [c.company, v, c.slackGroup, c.telegramGroup, c.calendarDomain])),
+      ["company", "variant_name", "variant_type", "slack_group", "telegram_group", "calendar_domain"],
+      companies.flatMap((c) =>
+        c.variants.map((v) => [c.company, v, variantType(c.company, v), c.slackGroup, c.telegramGroup, c.calendarDomain]),
+      ),
     ),
     "message_categories.csv": csv(
       ["category", "description", "keywords"],
       categories.map((c) => [c.category, c.description, listLiteral(c.keywords)]),
     ),
   };
+}
+
+/**
+ * Seed 001's variant_type: how a spelling relates to the canonical name. canonical (the name
+ * itself), legal_name (with Inc., GmbH, Ltd or LLC), short_name (its first word, in any case),
+ * slug (hyphenated), or misspelling (anything else, e.g. "TideWater Studio").
+ */
+export function variantType(company: string, variant: string): string {
+  if (variant === company) return "canonical";
+  if (/\b(inc\.?|gmbh|ltd\.?|llc)$/i.test(variant)) return "legal_name";
+  if (variant.toLowerCase() === company.split(" ")[0]!.toLowerCase()) return "short_name";
+  if (variant.includes("-")) return "slug";
+  return "misspelling";
 }
 
 function csv(header: string[], rows: (string | number | boolean | null)[][]): string {
@@ -104,6 +119,7 @@ seeds:
     column_types:
       company: VARCHAR
       variant_name: VARCHAR
+      variant_type: VARCHAR # canonical, legal_name, short_name, slug or misspelling
       slack_group: VARCHAR
       telegram_group: VARCHAR
       calendar_domain: VARCHAR

@@ -1,0 +1,101 @@
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { afterEach } from "vitest";
+
+/** A real PostgreSQL engine (PGlite) served on 127.0.0.1, behind a TCP proxy that can drop every connection. */
+export interface TestPostgres {
+  pg: PGlite;
+  /** postgres://postgres@127.0.0.1:<proxy port>/postgres */
+  url: string;
+  /** Cuts every open client connection, as a network failure or a server restart would. */
+  dropConnections(): void;
+  /** Client connections opened through the proxy so far. */
+  connections(): number;
+}
+
+const running: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  while (running.length > 0) await running.pop()!();
+});
+
+/** Starts PGlite with seed 002's product tables (or `schema`), stopped after the current test. */
+export async function startPostgres(schema = PRODUCT_SCHEMA): Promise<TestPostgres> {
+  const pg = await PGlite.create();
+  await pg.exec(schema);
+  const server = new PGLiteSocketServer({ db: pg, port: 0, host: "127.0.0.1", maxConnections: 4 });
+  await server.start();
+  const [host, port] = server.getServerConn().split(":");
+  const sockets = new Set<Socket>();
+  let opened = 0;
+  const proxy: Server = createServer((client) => {
+    opened++;
+    const upstream = createConnection({ host, port: Number(port) });
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(a);
+      a.pipe(b);
+      a.on("error", () => b.destroy());
+      a.on("close", () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const address = proxy.address() as { port: number };
+  running.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => proxy.close(resolve));
+    await server.stop();
+    await pg.close();
+  });
+  return {
+    pg,
+    url: `postgres://postgres@127.0.0.1:${address.port}/postgres`,
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    connections: () => opened,
+  };
+}
+
+/** Seed 002's tables as the product creates them: conversations, messages, service_jobs and user_actions. */
+export const PRODUCT_SCHEMA = `
+  create table conversations (
+    id uuid primary key,
+    user_id varchar(255) not null,
+    title text,
+    created_at timestamptz not null,
+    updated_at timestamptz not null
+  );
+  create table messages (
+    id uuid primary key,
+    conversation_id uuid not null,
+    role varchar(20) not null,
+    content text,
+    tokens integer,
+    created_at timestamptz not null,
+    updated_at timestamptz not null
+  );
+  create table service_jobs (
+    id uuid primary key,
+    conversation_id uuid,
+    user_id varchar(255) not null,
+    service varchar(50) not null,
+    status varchar(20) not null,
+    credits numeric(10, 2),
+    created_at timestamptz not null,
+    updated_at timestamptz not null
+  );
+  create table user_actions (
+    id uuid primary key,
+    user_id varchar(255),
+    action varchar(50),
+    metadata jsonb,
+    created_at timestamp
+  );
+`;
