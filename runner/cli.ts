@@ -4,6 +4,7 @@ import { parsePositiveInt, parseVars } from "./flags.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { registerPipelineCommand } from "../pipeline/command.ts";
+import { registerPrivacyCommands } from "../privacy/command.ts";
 import { targetName } from "./graph.ts";
 
 function parseList(value: string, previous: string[] = []): string[] {
@@ -207,6 +208,7 @@ function buildProgram(): Command {
   registerLoadCommands(program);
   registerEnrichmentCommands(program);
   registerPipelineCommand(program);
+  registerPrivacyCommands(program);
   return program;
 }
 
