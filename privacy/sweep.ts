@@ -36,24 +36,23 @@ interface Shape {
 }
 
 async function shapes(connection: DuckDBConnection, catalog: string, only?: { schema: string; table: string }): Promise<Shape[]> {
+  // Only the one table's catalog rows when sweeping one: a loader sweeps after every file it lands.
+  const which = `database_name = $1 and ($2::varchar is null or (schema_name = $2 and table_name = $3))`;
+  const params = [catalog, only?.schema ?? null, only?.table ?? null];
   const tables = (
     await connection.runAndReadAll(
-      `select schema_name, table_name from duckdb_tables() where database_name = $1 and not temporary
-       and ($2::varchar is null or (schema_name = $2 and table_name = $3)) order by 1, 2`,
-      [catalog, only?.schema ?? null, only?.table ?? null],
+      `select schema_name, table_name from duckdb_tables() where ${which} and not temporary order by 1, 2`,
+      params,
     )
   ).getRows() as string[][];
   const columns = (
-    await connection.runAndReadAll(
-      `select schema_name, table_name, column_name, data_type from duckdb_columns() where database_name = $1`,
-      [catalog],
-    )
+    await connection.runAndReadAll(`select schema_name, table_name, column_name, data_type from duckdb_columns() where ${which}`, params)
   ).getRows() as string[][];
   const keys = (
     await connection.runAndReadAll(
       `select schema_name, table_name, unnest(constraint_column_names) from duckdb_constraints()
-       where database_name = $1 and constraint_type in ('PRIMARY KEY', 'UNIQUE')`,
-      [catalog],
+       where ${which} and constraint_type in ('PRIMARY KEY', 'UNIQUE')`,
+      params,
     )
   ).getRows() as string[][];
   return tables

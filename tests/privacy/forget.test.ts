@@ -67,7 +67,8 @@ describe("duckform forget-user", () => {
     const again = join(dir, "again");
     mkdirSync(join(again, "events"), { recursive: true });
     for (const f of readdirSync(join(sample, "events"))) cpSync(join(sample, "events", f), join(again, "events", `again-${f}`));
-    cpSync(join(sample, "telegram"), join(again, "telegram"), { recursive: true });
+    // The ledger names Telegram pages after the export folder: another folder name lands them again.
+    cpSync(join(sample, "telegram"), join(again, "telegram-export"), { recursive: true });
     appendFileSync(
       config,
       [
@@ -77,7 +78,7 @@ describe("duckform forget-user", () => {
         "    table: events",
         "  - kind: telegram",
         "    name: telegram again",
-        `    paths: [${join(again, "telegram")}]`,
+        `    paths: [${join(again, "telegram-export")}]`,
         "",
       ].join("\n"),
     );
