@@ -5,6 +5,7 @@ import { projectDatabase } from "../runner/database.ts";
 import { UsageError, UserError, messageOf } from "../runner/errors.ts";
 import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
 import { digestOf } from "./digest.ts";
+import { retryTransient } from "./retry.ts";
 import { LockBusyError, PipelineLock } from "./lock.ts";
 import { logPath, openLog, type LogFormat, type PipelineLog } from "./log.ts";
 import { headline, ledgerMark, recordStage, stageHistory, type StageHistory, type StageRecord, type StageStatus } from "./runs.ts";
@@ -133,7 +134,12 @@ interface Context {
 async function runStages(ctx: Context): Promise<void> {
   const { projectDir, config, vars, database, catalog, log, result } = ctx;
   const stage = (name: string, work: () => Promise<StageWork>) => runStage(ctx, name, work);
-  const history = existsSync(database) ? await stageHistory(database, catalog) : new Map<string, StageHistory>();
+  const history = existsSync(database)
+    ? await retryTransient(
+        () => stageHistory(database, catalog),
+        (e) => log.line(`  ${messageOf(e)}; retrying`),
+      )
+    : new Map<string, StageHistory>();
   const done = (name: string) => history.get(name)?.ok;
   const owed = (name: string, upstream: (stage: string) => boolean) => isOwed(history, result.stages, name, upstream);
 
@@ -184,6 +190,20 @@ async function runStages(ctx: Context): Promise<void> {
     if (!loaded) return;
   }
 
+  if (sources.some((s) => s.retention)) {
+    const kept = await stage("retention", async () => {
+      const expired = await stages.applyRetention(database, catalog, sources);
+      const count = (o: (typeof expired)[number]) => Object.values(o.tables).reduce((n, t) => n + t.deleted, 0);
+      const deleted = expired.reduce((n, o) => n + count(o), 0);
+      return {
+        status: deleted > 0 ? "ok" : "skipped",
+        summary: expired.map((o) => `${o.source} ${count(o).toLocaleString("en")} rows older than ${o.days} days`).join("; "),
+        counts: { rows_deleted: deleted },
+      };
+    });
+    if (!kept) return;
+  }
+
   const projectDigest = digestOf(
     projectDir,
     ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"],
@@ -223,7 +243,7 @@ async function runStages(ctx: Context): Promise<void> {
     });
   const previous = done("run")?.detail;
   const nothingNew =
-    !owed("run", (s) => s === "seed" || s.startsWith("load ")) &&
+    !owed("run", (s) => s === "seed" || s.startsWith("load ") || s === "retention") &&
     previous?.digest === projectDigest &&
     previous?.ledger === ledger &&
     previous?.seeds === seedDigest;
@@ -338,7 +358,9 @@ async function runStage(ctx: Context, name: string, work: () => Promise<StageWor
   let outcome: StageWork;
   let error: string | undefined;
   try {
-    outcome = await work();
+    outcome = await retryTransient(work, (e, attempt, left) =>
+      log.line(`  ${name}: ${messageOf(e)}; retrying (attempt ${attempt + 1}, ${left} left)`),
+    );
   } catch (thrown) {
     const usage = thrown instanceof UsageError;
     error = thrown instanceof UserError ? thrown.message : thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);

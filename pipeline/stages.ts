@@ -25,6 +25,8 @@ import type { RunResults } from "../runner/results.ts";
 import { runProject } from "../runner/run.ts";
 import { runUnitTests, type TestResult } from "../runner/unitTests.ts";
 import { writeReport } from "../report/report.ts";
+import { applyRetention } from "../privacy/retention.ts";
+export { applyRetention };
 import type { PipelineConfig, SourceConfig } from "./config.ts";
 
 export { publishedPath } from "../runner/publish.ts";
