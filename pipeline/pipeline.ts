@@ -192,14 +192,8 @@ async function runStages(ctx: Context): Promise<void> {
 
   if (sources.some((s) => s.retention)) {
     const kept = await stage("retention", async () => {
-      const expired = await stages.applyRetention(database, catalog, sources);
-      const count = (o: (typeof expired)[number]) => Object.values(o.tables).reduce((n, t) => n + t.deleted, 0);
-      const deleted = expired.reduce((n, o) => n + count(o), 0);
-      return {
-        status: deleted > 0 ? "ok" : "skipped",
-        summary: expired.map((o) => `${o.source} ${count(o).toLocaleString("en")} rows older than ${o.days} days`).join("; "),
-        counts: { rows_deleted: deleted },
-      };
+      const { deleted, summary } = stages.describeRetention(await stages.applyRetention(database, catalog, sources));
+      return { status: deleted > 0 ? "ok" : "skipped", summary, counts: { rows_deleted: deleted } };
     });
     if (!kept) return;
   }
@@ -213,7 +207,9 @@ async function runStages(ctx: Context): Promise<void> {
   const runWarehouse = (name: string, enrichmentDependents: boolean, skip: string | null) =>
     stage(name, async () => {
       if (skip) return { status: "skipped", summary: skip };
-      const run = await stages.runWarehouse(projectDir, database, vars, { enrichmentDependents });
+      // Retention deleted rows that incremental tables (gold's daily aggregates) cannot unmerge: rebuild them.
+      const fullRefresh = !enrichmentDependents && sources.some((s) => s.retention) && owed("run", (s) => s === "retention");
+      const run = await stages.runWarehouse(projectDir, database, vars, { enrichmentDependents, fullRefresh });
       for (const a of run.actions)
         log.detail(`${a.status} ${a.name}`, {
           action: a.name,

@@ -25,8 +25,8 @@ import type { RunResults } from "../runner/results.ts";
 import { runProject } from "../runner/run.ts";
 import { runUnitTests, type TestResult } from "../runner/unitTests.ts";
 import { writeReport } from "../report/report.ts";
-import { applyRetention } from "../privacy/retention.ts";
-export { applyRetention };
+import { applyRetention, describeRetention } from "../privacy/retention.ts";
+export { applyRetention, describeRetention };
 import type { PipelineConfig, SourceConfig } from "./config.ts";
 
 export { publishedPath } from "../runner/publish.ts";
@@ -132,6 +132,8 @@ export async function loadSource(projectDir: string, database: string, source: S
 export interface RunSelection {
   /** Only what reads enrichment's output (after `enrich`). */
   enrichmentDependents?: boolean;
+  /** Rebuild incremental tables from scratch (after retention deleted rows they hold). */
+  fullRefresh?: boolean;
 }
 
 export function runWarehouse(
@@ -144,6 +146,7 @@ export function runWarehouse(
     database,
     vars,
     ...(selection.enrichmentDependents ? { tags: ["enrichment"], includeDependents: true } : {}),
+    fullRefresh: selection.fullRefresh,
     warn: () => undefined,
   });
 }

@@ -73,6 +73,21 @@ export async function applyRetention(
   }
 }
 
+/** The retention stage's line: per source, its raw rows that aged out, and all rows with what derived from them. */
+export function describeRetention(expired: RetentionOutcome[]): { deleted: number; summary: string } {
+  const sum = (o: RetentionOutcome, raw: boolean) =>
+    Object.entries(o.tables).reduce((n, [table, t]) => n + (!raw || table.startsWith("raw.") ? t.deleted : 0), 0);
+  return {
+    deleted: expired.reduce((n, o) => n + sum(o, false), 0),
+    summary: expired
+      .map(
+        (o) =>
+          `${o.source} ${sum(o, true).toLocaleString("en")} raw rows older than ${o.days} days (${sum(o, false).toLocaleString("en")} with what derived from them)`,
+      )
+      .join("; "),
+  };
+}
+
 async function columnsOf(connection: DuckDBConnection, catalog: string): Promise<Map<string, Set<string>>> {
   const reader = await connection.runAndReadAll(
     `select c.schema_name, c.table_name, c.column_name from duckdb_columns() c

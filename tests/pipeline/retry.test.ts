@@ -30,7 +30,7 @@ describe("transient failures", () => {
   it("a stage that finds the database locked by another process is retried with backoff and the pipeline succeeds once the lock is gone", async () => {
     const { dir, config, database } = await pipelineProject();
     mkdirSync(dirname(database), { recursive: true });
-    const holder = await holdDatabase(database, 2500);
+    const holder = await holdDatabase(database, 5000);
     const result = await duckform(["pipeline", dir, "--config", config]);
     await holder.done;
     expect(result.stderr).toBe("");

@@ -31,7 +31,11 @@ describe("retention.days", () => {
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^run\s+ok/m);
-    const deleted = Number(/^retention\s+ok\s+events ([\d,]+) rows older than \d+ days/m.exec(first.stdout)?.[1].replace(/,/g, ""));
+    const deleted = Number(
+      /^retention\s+ok\s+events ([\d,]+) raw rows older than \d+ days \(([\d,]+) with what derived from them\)/m
+        .exec(first.stdout)?.[1]
+        .replace(/,/g, ""),
+    );
     expect(deleted).toBeGreaterThan(100);
 
     const at = `'${cutoff.toISOString()}'::timestamptz`;
@@ -70,7 +74,7 @@ describe("retention.days", () => {
     // The next run finds nothing older and changes nothing.
     const second = await duckform(["pipeline", dir, "--config", config]);
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/^retention\s+skipped\s+events 0 rows older than/m);
+    expect(second.stdout).toMatch(/^retention\s+skipped\s+events 0 raw rows older than/m);
     expect(await rows(database, "select count(*) as n from duckform_meta.privacy_audit")).toEqual([{ n: 1 }]);
   }, 300_000);
 });
