@@ -69,6 +69,8 @@ export const configSchema = z.strictObject({
   sources: z.array(sourceSchema).default([]),
   enrichment: enrichmentSchema.default({ enabled: true, provider: "local", embeddings: true, limits: {} }),
   alerts: z.strictObject({ webhook: z.url() }).optional(),
+  /** Names, handles and e-mails in silver and gold as keyed hashes; the key is $DUCKFORM_PSEUDONYM_KEY. */
+  pseudonymize: z.boolean().default(false),
 });
 
 export type PipelineConfig = z.infer<typeof configSchema> & {

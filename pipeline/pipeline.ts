@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { projectDatabase } from "../runner/database.ts";
+import { PSEUDONYM_KEY_VARIABLE, projectDatabase } from "../runner/database.ts";
 import { UsageError, UserError, messageOf } from "../runner/errors.ts";
 import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
 import { digestOf } from "./digest.ts";
@@ -45,6 +45,11 @@ function prepare(options: PipelineOptions): { config: PipelineConfig; vars: Reco
   const text = config.file ? readFileSync(config.file, "utf8") : "";
   for (const [k, v] of Object.entries(config.vars)) sources[k] = { value: v, from: `${config.file}:${varLine(text, k) ?? "?"}` };
   for (const [k, v] of Object.entries(options.vars ?? {})) sources[k] = { value: v, from: "--vars" };
+  if (config.pseudonymize) sources.pseudonymize = { value: "true", from: `${config.file}: pseudonymize` };
+  if (config.pseudonymize && !process.env[PSEUDONYM_KEY_VARIABLE])
+    throw new UsageError(
+      `${config.file}: pseudonymize is true but $${PSEUDONYM_KEY_VARIABLE} is not set: export the key (any secret; keep it, the same key gives the same pseudonyms)`,
+    );
   validateVars(sources);
   if (config.enrichment.budget !== undefined) {
     try {
