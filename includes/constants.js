@@ -16,6 +16,10 @@ const EVENT_TYPES = ["play", "pause", "complete", "download", "share", "credit_l
 const MIN_EVENT_AT = "2020-01-01";
 const MAX_EVENT_AT = "2030-01-01";
 
+// `pseudonymize: true` in duckform.yaml (the pipeline sets this var): names, handles and e-mails
+// in silver and gold become keyed hashes (sql.pseudonym), the key from $DUCKFORM_PSEUDONYM_KEY.
+const PSEUDONYMIZE = vars.pseudonymize === "true";
+
 // The calendar dim_date covers.
 const CALENDAR_START = "2020-01-01";
 const CALENDAR_END = "2030-12-31";
@@ -37,4 +41,5 @@ module.exports = {
   MAX_EVENT_AT,
   CALENDAR_START,
   CALENDAR_END,
+  PSEUDONYMIZE,
 };

@@ -64,6 +64,16 @@ function jsonFields(column, fields) {
   return `from_json(${column}, '${JSON.stringify(spec).replace(/'/g, "''")}')`;
 }
 
+// With `enabled`, a person's name, handle or e-mail as a stable keyed hash: 'p_' and 16 hex of
+// sha256(key ':' lowercased trimmed value), the key from the session variable the runner sets from
+// $DUCKFORM_PSEUDONYM_KEY (a run without it fails naming the variable). The same value always
+// gives the same pseudonym, so joins and counts are unchanged. NULL and the system user stay as they are.
+function pseudonym(column, enabled) {
+  if (!enabled) return column;
+  const key = `coalesce(getvariable('duckform_pseudonym_key'), error('pseudonymize is on but $DUCKFORM_PSEUDONYM_KEY is not set'))`;
+  return `case when ${column} is null or ${column} = '(system)' then ${column} else 'p_' || left(sha256(${key} || ':' || lower(trim(${column}))), 16) end`;
+}
+
 // A Telegram chat's key from its name, for HTML exports, which carry no chat id: `name:` and 16
 // hex digits of the SHA-256 of the name with its whitespace collapsed. The exporter writes a
 // group's name with a trailing space ("name" + " " + empty last name), JSON without it.
@@ -72,6 +82,7 @@ function chatNameKey(name) {
 }
 
 module.exports = {
+  pseudonym,
   stringList,
   surrogateKey,
   validationErrors,

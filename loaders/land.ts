@@ -16,6 +16,7 @@ import {
   type LedgerStatus,
 } from "./ledger.ts";
 import { lineVerdictSql, payloadSql } from "./verdict.ts";
+import { sweepLanded } from "../privacy/forgotten.ts";
 
 /** One record of a source file: `json` is one JSON object's text; or `raw` + `error` for the quarantine. */
 export interface SourceRecord {
@@ -146,6 +147,8 @@ async function landInTransaction(
   }
 
   const counts = toLand.length > 0 ? await stageAndMove(connection, table, target, toLand, loadId) : new Map();
+  // A forgotten person's rows leave before the ledger counts them (privacy/forgotten.ts).
+  const forgotten = toLand.length > 0 ? await sweepLanded(connection, table, loadId) : new Map<string, number>();
   const entries: LedgerEntry[] = [];
   for (const [i, result] of results.entries()) {
     const doc = landing[i]!;
@@ -154,7 +157,7 @@ async function landInTransaction(
       if (count.landed + count.quarantined !== doc.records.length) {
         throw new Error(`landing ${doc.fileName} moved ${count.landed} + ${count.quarantined} rows for ${doc.records.length} records`);
       }
-      result.rowsLanded = count.landed;
+      result.rowsLanded = count.landed - (forgotten.get(doc.fileName) ?? 0);
       result.rowsQuarantined = count.quarantined;
     }
     entries.push({

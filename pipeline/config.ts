@@ -92,6 +92,8 @@ export const configSchema = z.strictObject({
   sources: z.array(sourceSchema).default([]),
   enrichment: enrichmentSchema.default({ enabled: true, provider: "local", embeddings: true, limits: {} }),
   alerts: z.strictObject({ webhook: z.url() }).optional(),
+  /** Names, handles and e-mails in silver and gold as keyed hashes; the key is $DUCKFORM_PSEUDONYM_KEY. */
+  pseudonymize: z.boolean().default(false),
 });
 
 export type PipelineConfig = z.infer<typeof configSchema> & {
@@ -99,6 +101,11 @@ export type PipelineConfig = z.infer<typeof configSchema> & {
   file: string | null;
 };
 export type SourceConfig = z.infer<typeof sourceSchema>;
+
+/** A source's `retention`; calendar, HubSpot and Postgres sources take none (their rows are the user's own records). */
+export function retentionOf(source: SourceConfig): { days: number } | undefined {
+  return "retention" in source ? source.retention : undefined;
+}
 
 /**
  * Reads and validates `duckform.yaml`. Every error is a UsageError (exit 2) that names the key

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { projectDatabase } from "../runner/database.ts";
+import { PSEUDONYM_KEY_VARIABLE, projectDatabase } from "../runner/database.ts";
 import { UsageError, UserError, messageOf } from "../runner/errors.ts";
-import { configSchema, readConfig, varLine, type PipelineConfig } from "./config.ts";
+import { configSchema, readConfig, retentionOf, varLine, type PipelineConfig } from "./config.ts";
 import { digestOf } from "./digest.ts";
+import { retryTransient } from "./retry.ts";
 import { LockBusyError, PipelineLock } from "./lock.ts";
 import { logPath, openLog, type LogFormat, type PipelineLog } from "./log.ts";
 import { headline, ledgerMark, recordStage, stageHistory, type StageHistory, type StageRecord, type StageStatus } from "./runs.ts";
@@ -44,6 +45,11 @@ function prepare(options: PipelineOptions): { config: PipelineConfig; vars: Reco
   const text = config.file ? readFileSync(config.file, "utf8") : "";
   for (const [k, v] of Object.entries(config.vars)) sources[k] = { value: v, from: `${config.file}:${varLine(text, k) ?? "?"}` };
   for (const [k, v] of Object.entries(options.vars ?? {})) sources[k] = { value: v, from: "--vars" };
+  if (config.pseudonymize) sources.pseudonymize = { value: "true", from: `${config.file}: pseudonymize` };
+  if (config.pseudonymize && !process.env[PSEUDONYM_KEY_VARIABLE])
+    throw new UsageError(
+      `${config.file}: pseudonymize is true but $${PSEUDONYM_KEY_VARIABLE} is not set: export the key (any secret; keep it, the same key gives the same pseudonyms)`,
+    );
   validateVars(sources);
   if (config.enrichment.budget !== undefined) {
     try {
@@ -133,7 +139,12 @@ interface Context {
 async function runStages(ctx: Context): Promise<void> {
   const { projectDir, config, vars, database, catalog, log, result } = ctx;
   const stage = (name: string, work: () => Promise<StageWork>) => runStage(ctx, name, work);
-  const history = existsSync(database) ? await stageHistory(database, catalog) : new Map<string, StageHistory>();
+  const history = existsSync(database)
+    ? await retryTransient(
+        () => stageHistory(database, catalog),
+        (e) => log.line(`  ${messageOf(e)}; retrying`),
+      )
+    : new Map<string, StageHistory>();
   const done = (name: string) => history.get(name)?.ok;
   const owed = (name: string, upstream: (stage: string) => boolean) => isOwed(history, result.stages, name, upstream);
 
@@ -184,6 +195,14 @@ async function runStages(ctx: Context): Promise<void> {
     if (!loaded) return;
   }
 
+  if (sources.some(retentionOf)) {
+    const kept = await stage("retention", async () => {
+      const { deleted, summary } = stages.describeRetention(await stages.applyRetention(database, catalog, sources));
+      return { status: deleted > 0 ? "ok" : "skipped", summary, counts: { rows_deleted: deleted } };
+    });
+    if (!kept) return;
+  }
+
   const projectDigest = digestOf(
     projectDir,
     ["definitions", "includes", "dataform.json", "workflow_settings.yaml", "package.json"],
@@ -193,6 +212,7 @@ async function runStages(ctx: Context): Promise<void> {
   const runWarehouse = (name: string, enrichmentDependents: boolean, skip: string | null) =>
     stage(name, async () => {
       if (skip) return { status: "skipped", summary: skip };
+      // Rows retention took out are recorded as source changes: the run rebuilds the incremental tables below them.
       const run = await stages.runWarehouse(projectDir, database, vars, { enrichmentDependents });
       for (const a of run.actions)
         log.detail(`${a.status} ${a.name}`, {
@@ -223,7 +243,7 @@ async function runStages(ctx: Context): Promise<void> {
     });
   const previous = done("run")?.detail;
   const nothingNew =
-    !owed("run", (s) => s === "seed" || s.startsWith("load ")) &&
+    !owed("run", (s) => s === "seed" || s.startsWith("load ") || s === "retention") &&
     previous?.digest === projectDigest &&
     previous?.ledger === ledger &&
     previous?.seeds === seedDigest;
@@ -338,7 +358,9 @@ async function runStage(ctx: Context, name: string, work: () => Promise<StageWor
   let outcome: StageWork;
   let error: string | undefined;
   try {
-    outcome = await work();
+    outcome = await retryTransient(work, (e, attempt, left) =>
+      log.line(`  ${name}: ${messageOf(e)}; retrying (attempt ${attempt + 1}, ${left} left)`),
+    );
   } catch (thrown) {
     const usage = thrown instanceof UsageError;
     error = thrown instanceof UserError ? thrown.message : thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);

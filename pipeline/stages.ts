@@ -28,6 +28,8 @@ import type { RunResults } from "../runner/results.ts";
 import { runProject } from "../runner/run.ts";
 import { runUnitTests, type TestResult } from "../runner/unitTests.ts";
 import { writeReport } from "../report/report.ts";
+import { applyRetention, describeRetention } from "../privacy/retention.ts";
+export { applyRetention, describeRetention };
 import type { PipelineConfig, SourceConfig } from "./config.ts";
 
 export { publishedPath } from "../runner/publish.ts";
@@ -159,7 +161,8 @@ export function runWarehouse(
 }
 
 export function unitTests(projectDir: string, database: string, vars: Record<string, string>): Promise<TestResult[]> {
-  return runUnitTests(projectDir, { database, vars });
+  // Unit tests state their inputs and expected rows in the clear: they test the logic, not the key.
+  return runUnitTests(projectDir, { database, vars: { ...vars, pseudonymize: "false" } });
 }
 
 export async function enrichMessages(projectDir: string, database: string, config: PipelineConfig["enrichment"]): Promise<TaskSummary[]> {

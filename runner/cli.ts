@@ -4,6 +4,7 @@ import { parsePositiveInt, parseVars } from "./flags.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { registerPipelineCommand } from "../pipeline/command.ts";
+import { registerPrivacyCommands } from "../privacy/command.ts";
 import { targetName } from "./graph.ts";
 
 function parseList(value: string, previous: string[] = []): string[] {
@@ -181,9 +182,33 @@ function buildProgram(): Command {
       }
     });
 
+  program
+    .command("rejected")
+    .description("List the rows that did not reach silver: quarantined lines, validation errors and duplicates (quality.rejected_rows)")
+    .argument("[project-dir]", "the Dataform project", ".")
+    .option("--database <file>", "DuckDB file (default: <defaultDatabase>.duckdb in the project, or $DUCKFORM_DATABASE)")
+    .option("--reason <text>", "only rows whose reason contains this (a validation code, a quarantine phrase, duplicate)")
+    .option("--file <text>", "only rows of files whose name contains this")
+    .option("--limit <n>", "print at most this many rows (default 1000)", parsePositiveInt)
+    .option("--json", "print the rows as JSON")
+    .action(async (projectDir: string, opts) => {
+      const { listRejected } = await import("./rejected.ts");
+      const { rows, total } = await listRejected(projectDir, opts);
+      if (opts.json) {
+        console.log(JSON.stringify(rows, null, 2));
+        return;
+      }
+      for (const r of rows)
+        console.log(`${r.stage.padEnd(13)} ${r.source.padEnd(17)} ${r.file}:${r.line}  ${r.reason}  (load ${r.loadId})`);
+      console.log(
+        `${total} rejected row${total === 1 ? "" : "s"}${rows.length < total ? ` (${rows.length} shown; --limit for more)` : ""}`,
+      );
+    });
+
   registerLoadCommands(program);
   registerEnrichmentCommands(program);
   registerPipelineCommand(program);
+  registerPrivacyCommands(program);
   return program;
 }
 

@@ -4,6 +4,9 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { UsageError, UserError, messageOf } from "./errors.ts";
 import { quoteIdent, quoteLiteral } from "./quote.ts";
 
+/** The environment variable with the key of `pseudonymize: true` (duckform.yaml). */
+export const PSEUDONYM_KEY_VARIABLE = "DUCKFORM_PSEUDONYM_KEY";
+
 /** The catalog name of a project without a defaultDatabase (v3: defaultProject). */
 const DEFAULT_CATALOG = "duckform";
 
@@ -82,10 +85,16 @@ export class Database {
     return db;
   }
 
-  /** A new connection whose default catalog is this database. */
+  /**
+   * A new connection whose default catalog is this database. With $DUCKFORM_PSEUDONYM_KEY set,
+   * the key is a session variable for `sql.pseudonym` (includes/sql.js): in the session, never in
+   * compiled SQL, a view's text or run_results.json.
+   */
   async connect(): Promise<DuckDBConnection> {
     const connection = await this.instance.connect();
     await connection.run(`use ${quoteIdent(this.catalog)}`);
+    const key = process.env[PSEUDONYM_KEY_VARIABLE];
+    if (key) await connection.run(`set variable duckform_pseudonym_key = ${quoteLiteral(key)}`);
     return connection;
   }
 

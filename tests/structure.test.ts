@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const PRODUCT = ["runner", "loaders", "enrichment", "pipeline", "report"];
+const PRODUCT = ["runner", "loaders", "enrichment", "pipeline", "privacy", "report"];
 
 /** Every .ts file of the product folders, relative to the repository. */
 function productFiles(): string[] {

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Database } from "../../runner/database.ts";
 import { UserError, messageOf } from "../../runner/errors.ts";
 import { inTransaction } from "../../runner/transaction.ts";
+import { sweepLanded } from "../../privacy/forgotten.ts";
 import type { LandResult } from "../land.ts";
 import type { LoadProgress } from "../progress.ts";
 import { applyDecision, ensureLandingTables, landedContent, newLoadId, rawTable, writeLedger } from "../ledger.ts";
@@ -233,7 +234,7 @@ async function landNdjsonFile(
       const result: NdjsonResult = {
         ...resultBase(file, scan),
         status: "landed",
-        rowsLanded: inserted.value,
+        rowsLanded: inserted.value - (await forgottenIn(connection, options.table, options.loadId, file.fileName)),
         rowsQuarantined: quarantined,
       };
       await writeLedger(connection, options.table, options.loadId, [{ ...result, sha256: scan.sha256 }]);
@@ -262,12 +263,18 @@ async function landFile(connection: DuckDBConnection, file: NdjsonFile, scan: Fi
         result = { ...base, status: decision.status, ...(decision.status === "refused" ? { error: decision.error } : {}) };
       } else {
         const counts = await reader(connection, file, scan, options);
-        result = { ...base, status: decision.status, rowsLanded: counts.landed, rowsQuarantined: counts.quarantined };
+        const forgotten = await forgottenIn(connection, table, loadId, file.fileName);
+        result = { ...base, status: decision.status, rowsLanded: counts.landed - forgotten, rowsQuarantined: counts.quarantined };
       }
       await writeLedger(connection, table, loadId, [{ ...result, sha256: scan.sha256 }]);
       return result;
     }),
   );
+}
+
+/** A forgotten person's lines of this file, removed before the ledger counts them (privacy/forgotten.ts). */
+async function forgottenIn(connection: DuckDBConnection, table: string, loadId: string, fileName: string): Promise<number> {
+  return (await sweepLanded(connection, table, loadId, fileName)).get(fileName) ?? 0;
 }
 
 function resultBase(file: NdjsonFile, scan: FileScan) {

@@ -8,6 +8,7 @@ import { recordSourceChange } from "../../runner/sourceChanges.ts";
 import { inTransaction } from "../../runner/transaction.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../../runner/quote.ts";
 import { parseCsv, type CsvRow } from "../csv.ts";
+import { sweepSeed } from "../../privacy/forgotten.ts";
 
 /** The schema seed tables land in. */
 export const SEEDS_SCHEMA = "seeds";
@@ -184,7 +185,15 @@ async function loadSeed(connection: DuckDBConnection, seed: Seed): Promise<SeedR
     // Rows that went or changed are a deletion incremental tables cannot see: the next run rebuilds those downstream.
     if (changed) await recordSourceChange(connection, `${SEEDS_SCHEMA}.${seed.name}`, `${seed.shown} changed`);
     await connection.run(`comment on table ${table} is ${quoteLiteral(`Seed loaded from ${seed.shown}`)}`);
-    return { name: seed.name, table: `${SEEDS_SCHEMA}.${seed.name}`, file: seed.file, rows: seed.rows.length, columns: seed.header };
+    // A forgotten person stays forgotten when the seed is loaded again (privacy/forgotten.ts).
+    const forgotten = await sweepSeed(connection, seed.name);
+    return {
+      name: seed.name,
+      table: `${SEEDS_SCHEMA}.${seed.name}`,
+      file: seed.file,
+      rows: seed.rows.length - forgotten,
+      columns: seed.header,
+    };
   } finally {
     // After a failed statement the transaction is aborted and the rollback drops the stage anyway.
     await connection.run(`drop table if exists ${stage}`).catch(() => undefined);
