@@ -16,7 +16,7 @@ export function describeAnalysis(result: AnalyzeResult): string[] {
   );
   if (result.segments)
     lines.push(
-      `segments (${result.segments.users} people, 28 days to ${result.segments.day}): ` +
+      `segments (${result.segments.users} people, 91 days to ${result.segments.day}): ` +
         result.segments.segments.map((s) => `${s.label} ${s.users}`).join(", "),
     );
   if (result.status === "provider_unavailable")

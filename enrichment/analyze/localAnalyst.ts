@@ -6,6 +6,8 @@ export const LOCAL_ANALYST_MODEL = "local-analyst-v1";
 
 type Message = WireContext["messages"][number];
 
+const VAGUE_TOPICS = new Set(["feature", "feature request", "request", "episode", "show", "app", "update", "way"]);
+
 /**
  * The offline analyst: what the rules can read from a user-day without a model. Messages speak
  * through the category and topics enrichment gave them (a feature request for a sleep timer is the
@@ -15,18 +17,20 @@ type Message = WireContext["messages"][number];
 export function analyseLocally(context: WireContext): Analysis {
   const lists = { use_cases: items(), friction_points: items(), value_signals: items(), pay_signals: items() };
   const m = context.metrics;
-  const about = (msg: Message, fallback: string) => msg.topics[0] ?? fallback;
+  // The first topic that says what, not that it is a request or about an episode.
+  const about = (msg: Message) => msg.topics.find((t) => !VAGUE_TOPICS.has(t));
 
   for (const msg of context.messages) {
     switch (msg.category) {
+      // Without a topic a request or a question says too little to count with others.
       case "feature_request":
-        lists.friction_points.add(`missing: ${about(msg, "a feature")}`, [msg.id]);
+        if (about(msg)) lists.friction_points.add(`missing: ${about(msg)}`, [msg.id]);
         break;
       case "bug_report":
-        lists.friction_points.add(`bug: ${about(msg, "playback")}`, [msg.id]);
+        lists.friction_points.add(about(msg) ? `bug: ${about(msg)}` : "bug", [msg.id]);
         break;
       case "question":
-        lists.friction_points.add(`unclear: ${about(msg, "how to")}`, [msg.id]);
+        if (about(msg)) lists.friction_points.add(`unclear: ${about(msg)}`, [msg.id]);
         break;
       case "onboarding":
         lists.use_cases.add("getting started", [msg.id]);
@@ -43,7 +47,7 @@ export function analyseLocally(context: WireContext): Analysis {
         lists.friction_points.add("considering leaving", [msg.id]);
         break;
       case "content":
-        lists.use_cases.add(`discussing ${about(msg, "episodes")}`, [msg.id]);
+        lists.use_cases.add(about(msg) ? `discussing ${about(msg)}` : "discussing episodes", [msg.id]);
         break;
     }
   }

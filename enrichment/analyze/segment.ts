@@ -3,7 +3,7 @@ import { kmeans } from "ml-kmeans";
 import { quoteQualified } from "../../runner/quote.ts";
 import type { AnalysisTables } from "../tables.ts";
 
-/** Behaviour over 28 days, and what people's messages are about (the shares of their messages by category). */
+/** Behaviour over the quarter before the day, and what people's messages are about (the shares of their messages by category). */
 const FEATURES = [
   "active_days",
   "plays",
@@ -39,6 +39,10 @@ const LABELS: Record<Feature, [string, string]> = {
 };
 
 const SEED = 15;
+const RESTARTS = 10;
+const MAX_SEGMENTS = 8;
+// A quarter: people write in the chats about once a month, too few messages in 28 days to tell them apart.
+export const SEGMENT_DAYS = 91;
 
 export interface SegmentReport {
   day: string;
@@ -47,8 +51,8 @@ export interface SegmentReport {
 }
 
 /**
- * Personas: the people active in the 28 days to `day`, clustered with k-means (ml-kmeans,
- * k-means++ from a fixed seed, so a rerun on the same data gives the same segments) on their
+ * Personas: the people active in the SEGMENT_DAYS to `day`, clustered with k-means (ml-kmeans,
+ * the best of ten k-means++ starts from fixed seeds, so a rerun on the same data gives the same segments) on their
  * standardized features. Each segment is labelled by rules from its centroid: the feature it
  * is furthest above the average in, no two segments sharing a label. Every person is segmented,
  * with consent or not: the features are behaviour and category counts, and nothing leaves the process.
@@ -63,10 +67,10 @@ export async function segmentUsers(
   const reader = await connection.runAndReadAll(
     `with params as (select ?::date as d),
      users as (select user_key from ${t("users")} where not coalesce(is_system, false)),
-     events as (select e.* from ${t("events")} as e, params where e.activity_date between params.d - 27 and params.d),
+     events as (select e.* from ${t("events")} as e, params where e.activity_date between params.d - ${SEGMENT_DAYS - 1} and params.d),
      messages as (
        select m.message_key, m.user_key, m.sent_date from ${t("messages")} as m, params
-       where m.message_type = 'regular' and m.sent_date between params.d - 27 and params.d
+       where m.message_type = 'regular' and m.sent_date between params.d - ${SEGMENT_DAYS - 1} and params.d
      ),
      categories as (
        select message_key, category from ${t("annotations")}
@@ -104,11 +108,21 @@ export async function segmentUsers(
   // Fewer people than this make segments of one or two: not personas.
   if (rows.length < 8) return null;
   const raw = rows.map((r) => FEATURES.map((f) => Number(r[f] ?? 0)));
-  const means = FEATURES.map((_, j) => raw.reduce((s, v) => s + v[j]!, 0) / raw.length);
-  const sds = FEATURES.map((_, j) => Math.sqrt(raw.reduce((s, v) => s + (v[j]! - means[j]!) ** 2, 0) / raw.length) || 1);
-  const scaled = raw.map((v) => v.map((x, j) => (x - means[j]!) / sds[j]!));
-  const k = Math.max(2, Math.min(6, Math.round(Math.sqrt(rows.length / 4))));
-  const { clusters, centroids } = kmeans(scaled, k, { seed: SEED, initialization: "kmeans++", maxIterations: 200 });
+  // Counts have long tails (a few people play or write ten times more): logs keep them from owning the distance.
+  const shaped = raw.map((v) => v.map((x, j) => (FEATURES[j]!.startsWith("share_") ? x : Math.log1p(x))));
+  const means = FEATURES.map((_, j) => shaped.reduce((s, v) => s + v[j]!, 0) / shaped.length);
+  const sds = FEATURES.map((_, j) => Math.sqrt(shaped.reduce((s, v) => s + (v[j]! - means[j]!) ** 2, 0) / shaped.length) || 1);
+  const scaled = shaped.map((v) => v.map((x, j) => (x - means[j]!) / sds[j]!));
+  const k = Math.max(2, Math.min(MAX_SEGMENTS, Math.round(Math.sqrt(rows.length / 3))));
+  // k-means++ lands in a local optimum: the best of a few seeded starts, by within-segment distance.
+  let best: ReturnType<typeof kmeans> | undefined;
+  let bestCost = Infinity;
+  for (let start = 0; start < RESTARTS; start++) {
+    const result = kmeans(scaled, k, { seed: SEED + start, initialization: "kmeans++", maxIterations: 200 });
+    const cost = scaled.reduce((sum, v, i) => sum + v.reduce((d, x, j) => d + (x - result.centroids[result.clusters[i]!]![j]!) ** 2, 0), 0);
+    if (cost < bestCost) [best, bestCost] = [result, cost];
+  }
+  const { clusters, centroids } = best!;
 
   const sizes = centroids.map((_, c) => clusters.filter((x) => x === c).length);
   const order = centroids.map((_, c) => c).sort((a, b) => sizes[b]! - sizes[a]! || a - b);

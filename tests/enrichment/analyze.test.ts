@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { analyzeUsers, type AnalyzeOptions } from "../../enrichment/analyze/analyze.ts";
 import { enrich } from "../../enrichment/enrich.ts";
 import type { Person } from "../../loaders/sample/world.ts";
-import { analysisDatabase, samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
+import { samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
 import type { TestMessage } from "../util/enrichment.ts";
-import { REPO } from "../util/enrichment.ts";
+import { analysisDatabase, REPO } from "../util/enrichment.ts";
 import { startMockOpenai, type MockOpenAI } from "../util/mockOpenai.ts";
 import { sqlRows } from "../util/project.ts";
 
