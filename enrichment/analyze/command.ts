@@ -85,7 +85,8 @@ export function registerAnalysisCommands(program: Command): void {
         outDir: flags.outDir,
         webhook: flags.webhook,
       });
-      console.log(`Summary written to ${written.file}${written.posted ? " and posted" : written.note ? ` (${written.note})` : ""}`);
+      if (!written.file) console.log(`duckform: ${written.note}; run \`duckform pipeline\` (or run, then analyze users) first`);
+      else console.log(`Summary written to ${written.file}${written.posted ? " and posted" : written.note ? ` (${written.note})` : ""}`);
     });
 }
 

@@ -3,7 +3,6 @@ import { dirname, join, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { openProjectDatabase } from "../../runner/project.ts";
 import { quoteQualified } from "../../runner/quote.ts";
-import { UserError } from "../../runner/errors.ts";
 import { loadLexicon } from "../lexicon.ts";
 import { createRedactor, hasPlaceholder, type Redactor } from "../redact.ts";
 import { enrichmentTables, projectTables } from "../tables.ts";
@@ -20,7 +19,8 @@ export interface SummaryOptions {
 }
 
 export interface SummaryResult {
-  file: string;
+  /** Null when gold has no activity yet: nothing was written. */
+  file: string | null;
   markdown: string;
   posted: boolean;
   note?: string;
@@ -41,16 +41,17 @@ export async function writeSummary(options: SummaryOptions): Promise<SummaryResu
     segments: "fct_user_segments",
   });
   const db = await openProjectDatabase({ project: options.projectDir, database: options.database, readOnly: true });
-  let markdown: string;
-  let day: string;
+  let composed: { markdown: string; day: string } | null;
   try {
-    ({ markdown, day } = await db.withConnection(async (connection) => {
+    composed = await db.withConnection(async (connection) => {
       const redact = createRedactor((await loadLexicon(connection, enrichmentTables(options.projectDir))).identities);
       return compose(connection, t, redact, options.date);
-    }));
+    });
   } finally {
     db.close();
   }
+  if (!composed) return { file: null, markdown: "", posted: false, note: "nothing to summarize: gold has no activity yet" };
+  const { markdown, day } = composed;
   const file = join(resolve(options.outDir ?? dirname(db.file)), `summary-${day}.md`);
   const unchanged = existsSync(file) && readFileSync(file, "utf8") === markdown;
   writeFileSync(file, markdown);
@@ -67,7 +68,7 @@ async function compose(
   t: Tables,
   redact: Redactor,
   date?: string,
-): Promise<{ markdown: string; day: string }> {
+): Promise<{ markdown: string; day: string } | null> {
   const q = (k: keyof Tables) => quoteQualified(...t[k]);
   const one = async (sql: string, params: (string | number)[] = []) =>
     (await connection.runAndReadAll(sql, params)).getRowObjectsJS()[0] ?? {};
@@ -79,7 +80,7 @@ async function compose(
         `select strftime(coalesce((select max(analysis_date) from ${q("insights")}), (select max(activity_date) from ${q("activity")})), '%Y-%m-%d') as d`,
       )
     ).d as string | null);
-  if (!day) throw new UserError("nothing to summarize: gold has no activity; run `duckform pipeline` (or run, then analyze users) first");
+  if (!day) return null;
 
   const activity = await one(
     `select
@@ -120,6 +121,7 @@ async function compose(
     return !hasPlaceholder(text) && redact(text).text === text;
   };
   const n = (v: unknown) => Number(v ?? 0);
+  const ppl = (v: unknown) => `${n(v)} ${n(v) === 1 ? "person" : "people"}`;
   const change = (now: unknown, before: unknown) => {
     const d = n(now) - n(before);
     return d === 0 ? "unchanged" : `${d > 0 ? "+" : ""}${d} vs the 7 days before`;
@@ -129,8 +131,7 @@ async function compose(
       .filter((l) => l.insight_type === type && n(l.people) > 0 && safe(l.label))
       .slice(0, 5)
       .map(
-        (l) =>
-          `- ${String(l.label)}: ${n(l.people)} people${n(l.people_before) === 0 ? " (new)" : ` (${change(l.people, l.people_before)})`}`,
+        (l) => `- ${String(l.label)}: ${ppl(l.people)}${n(l.people_before) === 0 ? " (new)" : ` (${change(l.people, l.people_before)})`}`,
       );
   const friction = top("friction_point");
   const useCases = top("use_case");
@@ -156,7 +157,7 @@ async function compose(
     ...(segments.length
       ? segments
           .filter((s) => safe(s.label))
-          .map((s) => `- ${String(s.label)}: ${n(s.people)} people${n(s.moved_in) > 0 ? `, ${n(s.moved_in)} moved in` : ""}`)
+          .map((s) => `- ${String(s.label)}: ${ppl(s.people)}${n(s.moved_in) > 0 ? `, ${n(s.moved_in)} moved in` : ""}`)
       : ["- not segmented yet"]),
     "",
   ];
