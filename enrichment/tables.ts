@@ -81,8 +81,12 @@ function targetsOf(graph: CompiledGraph): Target[] {
   return [...graph.tables, ...graph.operations].map((a) => a.target).concat(graph.declarations.map((d) => d.target));
 }
 
-/** `[schema, table]` of the named actions of the project (for what reads gold, as `duckform summary` does). */
-export function projectTables<K extends string>(projectDir: string, names: Record<K, string>): Record<K, [string, string]> {
+/** `[schema, table]` of the named actions of the project (what reads gold, as `duckform summary` does), and enrichment's, from one compile. */
+export function projectTables<K extends string>(
+  projectDir: string,
+  names: Record<K, string>,
+): { tables: Record<K, [string, string]>; enrichment: EnrichmentTables } {
   const find = tableFinder(projectDir);
-  return Object.fromEntries(Object.entries<string>(names).map(([k, name]) => [k, find(name)])) as Record<K, [string, string]>;
+  const tables = Object.fromEntries(Object.entries<string>(names).map(([k, name]) => [k, find(name)])) as Record<K, [string, string]>;
+  return { tables, enrichment: enrichmentTablesOf(find) };
 }

@@ -5,7 +5,7 @@ import { openProjectDatabase } from "../../runner/project.ts";
 import { quoteQualified } from "../../runner/quote.ts";
 import { loadLexicon } from "../lexicon.ts";
 import { createRedactor, hasPlaceholder, type Redactor } from "../redact.ts";
-import { enrichmentTables, projectTables } from "../tables.ts";
+import { projectTables } from "../tables.ts";
 
 export interface SummaryOptions {
   projectDir: string;
@@ -31,11 +31,11 @@ export interface SummaryResult {
  * only, counted over the 7 days to the date against the 7 before: what changed, top friction,
  * segments moving, credit exhaustion. No name, handle, e-mail or user id: the only text from
  * data is insight and segment labels, and a label naming a known person (or holding a
- * placeholder) is left out. The webhook gets it only when it differs from the file already
- * written for that day.
+ * placeholder) is left out. The webhook gets it only when it differs from what was last
+ * posted for that day (`summary-<date>.md.posted`).
  */
 export async function writeSummary(options: SummaryOptions): Promise<SummaryResult> {
-  const t = projectTables(options.projectDir, {
+  const { tables: t, enrichment } = projectTables(options.projectDir, {
     insights: "fct_user_insights",
     activity: "fct_user_daily_activity",
     segments: "fct_user_segments",
@@ -44,7 +44,7 @@ export async function writeSummary(options: SummaryOptions): Promise<SummaryResu
   let composed: { markdown: string; day: string } | null;
   try {
     composed = await db.withConnection(async (connection) => {
-      const redact = createRedactor((await loadLexicon(connection, enrichmentTables(options.projectDir))).identities);
+      const redact = createRedactor((await loadLexicon(connection, enrichment)).identities);
       return compose(connection, t, redact, options.date);
     });
   } finally {
@@ -53,11 +53,14 @@ export async function writeSummary(options: SummaryOptions): Promise<SummaryResu
   if (!composed) return { file: null, markdown: "", posted: false, note: "nothing to summarize: gold has no activity yet" };
   const { markdown, day } = composed;
   const file = join(resolve(options.outDir ?? dirname(db.file)), `summary-${day}.md`);
-  const unchanged = existsSync(file) && readFileSync(file, "utf8") === markdown;
   writeFileSync(file, markdown);
   if (!options.webhook) return { file, markdown, posted: false };
-  if (unchanged) return { file, markdown, posted: false, note: "nothing new since the last summary: not posted" };
+  // What was last posted for the day, so a summary that failed to post is posted by the next run.
+  const posted = `${file}.posted`;
+  if (existsSync(posted) && readFileSync(posted, "utf8") === markdown)
+    return { file, markdown, posted: false, note: "nothing new since the last post: not posted" };
   const failure = await post(options.webhook, markdown);
+  if (failure === null) writeFileSync(posted, markdown);
   return { file, markdown, posted: failure === null, note: failure ?? undefined };
 }
 

@@ -10,6 +10,7 @@ import { runProject } from "../../runner/run.ts";
 import { duckform } from "../util/cli.ts";
 import { REPO } from "../util/enrichment.ts";
 import { sqlRows } from "../util/project.ts";
+import { mockWebhook } from "../util/webhook.ts";
 
 const rows = (file: string, sql: string) => sqlRows(file, sql, "duckform");
 
@@ -128,5 +129,17 @@ describe("insights on the bundled sample, offline", () => {
         expect(markdown).not.toContain(value);
       if (p.telegramName) expect(markdown).not.toMatch(new RegExp(`(?<![\\p{L}])${p.telegramName}(?![\\p{L}])`, "u"));
     }
+  });
+
+  it("posts the summary to a webhook once, and again only when it says something new", async () => {
+    const webhook = await mockWebhook();
+    const first = await writeSummary({ projectDir: dir, database, date: "2024-02-18", webhook: webhook.url });
+    const again = await writeSummary({ projectDir: dir, database, date: "2024-02-18", webhook: webhook.url });
+    expect([first.posted, again.posted]).toEqual([true, false]);
+    expect(again.note).toBe("nothing new since the last post: not posted");
+    expect(webhook.posts).toEqual([{ text: first.markdown }]);
+    const next = await writeSummary({ projectDir: dir, database, date: "2024-02-25", webhook: webhook.url });
+    expect(next.posted).toBe(true);
+    expect(webhook.posts).toHaveLength(2);
   });
 });
