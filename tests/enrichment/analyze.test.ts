@@ -161,4 +161,18 @@ describe("analyze users against an OpenAI-compatible server on 127.0.0.1", () =>
     const [run] = await rows(file, "select max_users_per_day, sampled_users, anomaly_users from enrichment.user_analysis_runs");
     expect(run).toEqual({ max_users_per_day: 5, sampled_users: 2, anomaly_users: 3 });
   });
+
+  it("stops cleanly when the provider is down, leaving everyone for the next run", async () => {
+    const { messages, events } = day(consenting.slice(0, 3), [], []);
+    const file = await analysisDatabase(messages, events);
+    const gone = await startMockOpenai();
+    const url = gone.url;
+    await gone.close();
+    const down = await analyzeUsers(options(file, url));
+    expect(down.status).toBe("provider_unavailable");
+    expect(down.days[0]).toMatchObject({ analysed: 0, deadLettered: 0, left: 3 });
+    expect(await rows(file, "select count(*) as n from enrichment.user_insights")).toEqual([{ n: 0 }]);
+    server = await startMockOpenai();
+    expect((await analyzeUsers(options(file, server.url))).days[0]).toMatchObject({ analysed: 3, left: 0 });
+  });
 });
