@@ -82,6 +82,15 @@ const enrichmentSchema = z.strictObject({
     .default({}),
 });
 
+/** `duckform analyze users` in the pipeline: the provider and limits are enrichment's. */
+const analysisSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  days: z.number().int().positive().default(1),
+  max_users_per_day: z.number().int().positive().optional(),
+  /** Where the day's summary is posted when it says something new (alerts.webhook is for failures). */
+  summary_webhook: z.url().optional(),
+});
+
 export const configSchema = z.strictObject({
   /** The warehouse file; relative paths are relative to the config file. */
   database: z.string().min(1).optional(),
@@ -91,6 +100,7 @@ export const configSchema = z.strictObject({
   vars: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
   sources: z.array(sourceSchema).default([]),
   enrichment: enrichmentSchema.default({ enabled: true, provider: "local", embeddings: true, limits: {} }),
+  analysis: analysisSchema.default({ enabled: true, days: 1 }),
   alerts: z.strictObject({ webhook: z.url() }).optional(),
   /** Names, handles and e-mails in silver and gold as keyed hashes; the key is $DUCKFORM_PSEUDONYM_KEY. */
   pseudonymize: z.boolean().default(false),

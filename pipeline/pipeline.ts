@@ -271,15 +271,19 @@ async function runStages(ctx: Context): Promise<void> {
     };
   });
   if (!enriched) return;
+  let analysed = 0;
+  const analyzed = await stage("analyze", async () => {
+    if (!config.analysis.enabled) return { status: "skipped", summary: "analysis.enabled is false" };
+    if (!owed("analyze", (s) => s === "run" || s === "enrich"))
+      return { status: "skipped", summary: "nothing ran since the last analysis" };
+    const r = await stages.analyze(projectDir, database, config);
+    analysed = r.days.reduce((n, d) => n + d.analysed, 0);
+    return { summary: stages.describeAnalysis(r).join("; "), counts: { users_analysed: analysed, requests: r.requests } };
+  });
+  if (!analyzed) return;
   const afterRun = (s: string) => s === "run" || s === "run enrichment";
-  if (
-    !(await runWarehouse(
-      "run enrichment",
-      true,
-      annotated === 0 && !owed("run enrichment", (s) => s === "enrich") ? "enrich annotated nothing new" : null,
-    ))
-  )
-    return;
+  const fresh = annotated > 0 || analysed > 0 || owed("run enrichment", (s) => s === "enrich" || s === "analyze");
+  if (!(await runWarehouse("run enrichment", true, fresh ? null : "enrich and analyze found nothing new"))) return;
 
   const tested = await stage("test", async () => {
     if (!owed("test", afterRun)) return { status: "skipped", summary: "nothing ran since the tests last passed" };
@@ -327,6 +331,11 @@ async function runStages(ctx: Context): Promise<void> {
     const r = await stages.report(projectDir, database, config.report);
     result.report = r.file;
     return { summary: `${(r.bytes / 1e6).toFixed(1)} MB → ${r.file}` };
+  });
+  await stage("summary", async () => {
+    if (!config.analysis.enabled || !owed("summary", afterRun)) return { status: "skipped", summary: "nothing new to summarize" };
+    const s = await stages.summary(projectDir, database, dirname(reportFile), config.analysis.summary_webhook);
+    return { summary: `${s.file ?? ""}${s.posted ? ", posted to the webhook" : s.note ? ` (${s.note})` : ""}` };
   });
 }
 

@@ -5,6 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { analyzeUsers, type AnalyzeResult } from "../enrichment/analyze/analyze.ts";
+import { writeSummary, type SummaryResult } from "../enrichment/analyze/dailySummary.ts";
+import { describeAnalysis } from "../enrichment/analyze/describe.ts";
 import { enrich } from "../enrichment/enrich.ts";
 import { parseBudget } from "../enrichment/cost.ts";
 export { parseBudget };
@@ -33,6 +36,7 @@ export { applyRetention, describeRetention };
 import type { PipelineConfig, SourceConfig } from "./config.ts";
 
 export { publishedPath } from "../runner/publish.ts";
+export { describeAnalysis };
 export type { RunResults, TestResult, TaskSummary, Manifest };
 
 /** The bundled sample in `<project>/data/sample`, generated the first time only. */
@@ -193,6 +197,27 @@ export async function enrichMessages(projectDir: string, database: string, confi
   } finally {
     bar.stop();
   }
+}
+
+/** `analyze users` on the latest `analysis.days`, through enrichment's provider, budget and limits. */
+export function analyze(projectDir: string, database: string, config: PipelineConfig): Promise<AnalyzeResult> {
+  const { enrichment: e, analysis } = config;
+  return analyzeUsers({
+    projectDir,
+    database,
+    provider: providerChoice({ provider: e.provider, model: e.model, baseURL: e.base_url, timeoutSeconds: e.limits.timeout_seconds }),
+    days: analysis.days,
+    maxUsersPerDay: analysis.max_users_per_day ?? null,
+    budget: e.budget === undefined ? undefined : parseBudget(String(e.budget)),
+    concurrency: e.limits.concurrency,
+    rateLimits: { requestsPerMinute: e.limits.rpm, tokensPerMinute: e.limits.tpm },
+    retry: e.limits.retries === undefined ? undefined : { retries: e.limits.retries },
+    circuit: e.limits.deadline_seconds === undefined ? undefined : { deadlineMs: e.limits.deadline_seconds * 1000 },
+  });
+}
+
+export function summary(projectDir: string, database: string, outDir: string, webhook: string | undefined): Promise<SummaryResult> {
+  return writeSummary({ projectDir, database, outDir, webhook });
 }
 
 export function publish(projectDir: string, database: string, to: string | undefined, vars: Record<string, string>): Promise<Manifest> {

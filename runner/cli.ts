@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { UsageError, UserError } from "./errors.ts";
 import { parsePositiveInt, parseVars } from "./flags.ts";
 import { registerLoadCommands } from "../loaders/commands.ts";
+import { registerAnalysisCommands } from "../enrichment/analyze/command.ts";
 import { registerEnrichmentCommands } from "../enrichment/commands.ts";
 import { registerPipelineCommand } from "../pipeline/command.ts";
 import { registerPrivacyCommands } from "../privacy/command.ts";
@@ -207,6 +208,7 @@ function buildProgram(): Command {
 
   registerLoadCommands(program);
   registerEnrichmentCommands(program);
+  registerAnalysisCommands(program);
   registerPipelineCommand(program);
   registerPrivacyCommands(program);
   return program;

@@ -108,7 +108,11 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
  * would hold the request for ever. The whole request, body included, gets the same limit here,
  * and ends as a timeout either way.
  */
-async function bounded<T>(timeoutMs: number, signal: AbortSignal | undefined, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function bounded<T>(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const timer = AbortSignal.timeout(timeoutMs);
   try {
     return await request(signal ? AbortSignal.any([signal, timer]) : timer);
@@ -123,7 +127,7 @@ async function bounded<T>(timeoutMs: number, signal: AbortSignal | undefined, re
  * a reply that does not say it is JSON (an HTML page), and throws a SyntaxError for one that says
  * so and is not.
  */
-async function apiJson<T>(reply: Promise<{ data: T; response: Response }>): Promise<T> {
+export async function apiJson<T>(reply: Promise<{ data: T; response: Response }>): Promise<T> {
   let answer;
   try {
     answer = await reply;

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import type { Prng } from "./prng.ts";
 import { episodes } from "./catalog.ts";
+import type { Person } from "./world.ts";
 
 /**
  * What people in the sample chats say, by message category, so that the local classifier in
@@ -88,13 +90,53 @@ const weights: Record<string, number> = {
 
 export const CHATTER_CATEGORIES = Object.keys(lines);
 
-/** A message text and the category it was written for. */
-export function chatter(prng: Prng): { category: string; text: string } {
+/**
+ * Behaviours planted in the sample for the insight tests: a group of people who keep asking for
+ * one feature (transcripts), and a group who keep saying they will leave. Membership is a hash
+ * of the person's id, and a member's message is rewritten after the generator's draws, so the
+ * sample's every other number (messages, authors, times, events) is what it was.
+ */
+export type PlantedGroup = "wants_transcripts" | "leaving";
+
+const planted: Record<PlantedGroup, { category: string; lines: string[]; replaces: Set<string> }> = {
+  wants_transcripts: {
+    category: "feature_request",
+    lines: [
+      "Would love transcripts for {episode}",
+      "Please add transcripts, I'd read along on the train",
+      "Could you add transcripts? Still missing them",
+      "Feature request: transcripts for {show}",
+    ],
+    replaces: new Set(["feature_request", "other", "content", "question", "praise"]),
+  },
+  leaving: {
+    category: "churn_risk",
+    lines: [
+      "Honestly thinking about switching to another app",
+      "Not worth it for us anymore, we may cancel the plan",
+      "Probably leaving at the end of the month, too expensive for what we use",
+    ],
+    replaces: new Set(["other", "content", "question", "praise"]),
+  },
+};
+
+export function plantedGroup(person: Person | null | undefined): PlantedGroup | null {
+  if (!person || person.isInternal) return null;
+  const bucket = createHash("sha256").update(`planted:${person.userId}`).digest()[0]!;
+  return bucket < 14 ? "wants_transcripts" : bucket < 28 ? "leaving" : null;
+}
+
+/** A message text and the category it was written for; `author`'s planted behaviour, if any, rewrites it. */
+export function chatter(prng: Prng, author?: Person | null): { category: string; text: string } {
   const category = prng.weighted(
     CHATTER_CATEGORIES,
     CHATTER_CATEGORIES.map((c) => weights[c]!),
   );
   const episode = prng.pick(episodes());
   const text = prng.pick(lines[category]!).replace("{episode}", `"${episode.title}"`).replace("{show}", episode.showName);
-  return { category, text };
+  const group = plantedGroup(author);
+  if (!group || !planted[group].replaces.has(category)) return { category, text };
+  const { lines: variants } = planted[group];
+  const line = variants[createHash("sha256").update(text).digest()[0]! % variants.length]!;
+  return { category: planted[group].category, text: line.replace("{episode}", `"${episode.title}"`).replace("{show}", episode.showName) };
 }

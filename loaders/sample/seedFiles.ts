@@ -23,6 +23,7 @@ export function sampleSeedCsvs(): Record<string, string> {
         "signup_date",
         "country_code",
         "is_internal",
+        "analysis_consent",
       ],
       people().map((p) => [
         p.userId,
@@ -35,6 +36,7 @@ export function sampleSeedCsvs(): Record<string, string> {
         p.signupDate,
         p.countryCode,
         p.isInternal,
+        p.analysisConsent,
       ]),
     ),
     "podcast_episodes.csv": csv(
@@ -102,6 +104,7 @@ seeds:
       signup_date: DATE
       country_code: VARCHAR
       is_internal: BOOLEAN
+      analysis_consent: BOOLEAN # agreed to per-user LLM analysis; without it only in aggregates
   podcast_episodes:
     description: One row per published episode.
     column_types:

@@ -274,7 +274,7 @@ function workingMoment(prng: Prng): number {
 
 /** Message text as Slack stores it: `&`, `<`, `>` escaped, mentions and links as `<…>` tokens. */
 function textFor(prng: Prng, members: Member[], author: Member): string {
-  let text = escapeText(chatter(prng).text);
+  let text = escapeText(chatter(prng, author.person).text);
   if (prng.chance(0.1)) {
     const other = prng.pick(members);
     if (other.id !== author.id && !other.isBot) text = `<@${other.id}> ${text}`;

@@ -115,7 +115,7 @@ function chatEntries(prng: Prng, members: string[], count: number): HtmlEntry[] 
       // The exporter writes "First Last" even when Last is empty, leaving a trailing space.
       from: { id: personId(author), name: author.includes(" ") ? author : `${author} `, initials: initials(author) },
       replyTo,
-      text: escape(chatter(prng).text),
+      text: escape(chatter(prng, personByTelegramName().get(author)).text),
     });
     previous = { author, at };
     ids.push(id);
@@ -134,4 +134,15 @@ function initials(name: string): string {
     .map((w) => w.slice(0, 1))
     .join("")
     .slice(0, 2);
+}
+
+let byTelegramName: Map<string, Person> | undefined;
+
+/** The person behind a chat name (the first, for the few names two people share). */
+function personByTelegramName(): Map<string, Person> {
+  if (!byTelegramName) {
+    byTelegramName = new Map();
+    for (const p of people()) if (p.telegramName && !byTelegramName.has(p.telegramName)) byTelegramName.set(p.telegramName, p);
+  }
+  return byTelegramName;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createPrng } from "./prng.ts";
 
 /**
@@ -99,6 +100,8 @@ export interface Person {
   signupDate: string;
   countryCode: string;
   isInternal: boolean;
+  /** Agreed to per-user LLM analysis (`duckform analyze users`); without it a person counts only in aggregates. */
+  analysisConsent: boolean;
   /** Relative activity: a few people do most of the listening. */
   activity: number;
 }
@@ -266,6 +269,7 @@ function makePeople(): Person[] {
       signupDate: signup.toISOString().slice(0, 10),
       countryCode: prng.pick(countries),
       isInternal: internal,
+      analysisConsent: consents(`user_${String(i).padStart(4, "0")}`),
       activity: internal ? 0.5 : Math.max(0.05, -Math.log(1 - prng.next())),
     });
   }
@@ -274,4 +278,12 @@ function makePeople(): Person[] {
 
 function ascii(name: string): string {
   return name.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+}
+
+/**
+ * About one person in eight declines analysis. Drawn from a hash of the id, not from the world's
+ * generator, so adding the column left every other value of the sample as it was.
+ */
+function consents(userId: string): boolean {
+  return createHash("sha256").update(`consent:${userId}`).digest()[0]! >= 32;
 }

@@ -41,10 +41,12 @@ describe("duckform pipeline", () => {
       "load slack",
       "run",
       "enrich",
+      "analyze",
       "run enrichment",
       "test",
       "publish",
       "report",
+      "summary",
     ]);
     expect(stages.every((s) => s.status === "ok")).toBe(true);
     expect(stages[1].rows_landed).toBe(409);

@@ -25,6 +25,8 @@ export interface Faults {
   notJson: number;
   /** 200 headers at once, then part of the body, then nothing until the client gives up. */
   stall: number;
+  /** 200 whose user-day analysis cites a message id the context did not hold. */
+  foreignEvidence: number;
 }
 
 export interface MockOpenAIOptions {
@@ -71,6 +73,7 @@ const NO_FAULTS: Faults = {
   html: 0,
   notJson: 0,
   stall: 0,
+  foreignEvidence: 0,
 };
 const HTML_PAGE = '<!doctype html>\n<html><head><title>Chat UI</title></head><body><div id="app"></div></body></html>';
 
@@ -226,6 +229,24 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       return;
     }
     const user = [...(body.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "{}";
+    if (schemaName(body.response_format) === "user_day_analysis") {
+      const content = JSON.stringify(analyse(user, fault === "foreignEvidence"));
+      send(res, record, 200, {
+        id: `chatcmpl-${requests.length}`,
+        object: "chat.completion",
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: fault === "malformed" ? content.slice(0, 20) : content },
+            finish_reason: "stop",
+          },
+        ],
+        usage: { prompt_tokens: tokens(user), completion_tokens: tokens(content), total_tokens: tokens(user) + tokens(content) },
+      });
+      return;
+    }
     let items: { id: string; text: string }[] = [];
     try {
       items = (JSON.parse(user) as { messages?: { id: string; text: string }[] }).messages ?? [];
@@ -270,6 +291,45 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
 
 function rateLimitHeaders(waitMs: number): Record<string, string> {
   return { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(waitMs) };
+}
+
+function schemaName(responseFormat: unknown): string | undefined {
+  return (responseFormat as { json_schema?: { name?: string } } | undefined)?.json_schema?.name;
+}
+
+/**
+ * A user-day analysis as a model might give it: a friction point per message that reads like
+ * one (citing it), a use case per listened topic (citing the plays), churn risk from a message
+ * about leaving. `foreign` cites an id the context did not send.
+ */
+function analyse(user: string, foreign: boolean) {
+  let context: { messages?: { id: string; text: string }[]; listened_topics?: string[]; metrics?: Record<string, number> } = {};
+  try {
+    context = JSON.parse(user);
+  } catch {
+    context = {};
+  }
+  const messages = context.messages ?? [];
+  const item = (label: string, evidence: string[], metrics: string[] = []) => ({ label, evidence, metrics });
+  const friction = messages
+    .filter((m) => /crash|broken|fail|stuck|freez|would love|add|limit/i.test(m.text))
+    .slice(0, 3)
+    .map((m) => item((m.text.toLowerCase().match(/[a-z]{4,}/g) ?? ["issue"]).slice(0, 2).join(" "), [m.id]));
+  if ((context.metrics?.credit_limit_hits ?? 0) > 0) friction.push(item("credit limit", [], ["credit_limit_hits"]));
+  const leaving = messages.filter((m) => /cancel|uninstall|switching|leaving/i.test(m.text)).map((m) => m.id);
+  const analysis = {
+    use_cases: (context.listened_topics ?? []).slice(0, 3).map((t) => item(`listening: ${t}`, [], ["plays"])),
+    friction_points: friction,
+    value_signals: (context.metrics?.completes ?? 0) > 0 ? [item("completes episodes", [], ["completes"])] : [],
+    pay_signals: messages
+      .filter((m) => /credit|price|pay|upgrad/i.test(m.text))
+      .slice(0, 2)
+      .map((m) => item("asks about credits", [m.id])),
+    sentiment: { label: "neutral", score: 0, evidence: [] as string[] },
+    churn_risk: { level: leaving.length > 0 ? "high" : "low", evidence: leaving.slice(0, 3), metrics: [] as string[] },
+  };
+  if (foreign) analysis.sentiment.evidence = ["m999"];
+  return analysis;
 }
 
 /** The category enum of the request's JSON schema, wherever the schema puts it. */
