@@ -41,7 +41,9 @@ describe("transient failures", () => {
     try {
       const stages = await queryRows(db, "select stage, status from duckform_meta.pipeline_runs");
       expect(stages.every((s) => s.status === "ok")).toBe(true);
-      expect(stages).toHaveLength(10);
+      // Every stage of the sample pipeline ran once, the one that met the lock included.
+      expect(new Set(stages.map((s) => s.stage)).size).toBe(stages.length);
+      expect(stages.length).toBeGreaterThanOrEqual(10);
     } finally {
       db.close();
     }
