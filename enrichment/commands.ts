@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
+import { parseBudgetFlag, parsePositive, parseProvider } from "./flags.ts";
 import { parseCount, parsePositiveInt } from "../runner/flags.ts";
-import { parseBudget, type Budget } from "./cost.ts";
+import type { Budget } from "./cost.ts";
 import { createProgressBar } from "./progress.ts";
 import { providerChoice, type ProviderChoice } from "./providers/choice.ts";
 import { describeSummary } from "./summary.ts";
@@ -140,25 +141,6 @@ interface EnrichFlags {
 
 function providerOf(flags: ProviderFlags): ProviderChoice {
   return providerChoice({ ...flags, baseURL: flags.baseUrl, timeoutSeconds: flags.timeout });
-}
-
-function parseBudgetFlag(value: string): Budget {
-  try {
-    return parseBudget(value);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message.replace(/^--budget: /, "") : String(error));
-  }
-}
-
-function parseProvider(value: string): string {
-  if (value !== "local" && value !== "openai") throw new InvalidArgumentError(`expected local or openai, got "${value}"`);
-  return value;
-}
-
-function parsePositive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
-  return n;
 }
 
 function parseAmount(value: string): number {

@@ -18,21 +18,26 @@ import { searchMessages, type SearchHit } from "./search.ts";
 import { recordSummary, type Progress, type TaskSummary } from "./summary.ts";
 import { enrichmentTables, type EnrichmentTables } from "./tables.ts";
 
-export interface EnrichOptions {
-  projectDir: string;
-  database?: string;
-  provider: ProviderChoice;
+/** How calls to a provider are spent and paced: what `enrich` and `analyze users` share. */
+export interface CallOptions {
   budget?: Budget;
   dryRun?: boolean;
-  embeddings?: boolean;
-  /** Distinct texts to annotate at most. */
-  limit?: number;
   concurrency?: number;
   rateLimits?: RateLimits;
   retry?: Partial<RetryPolicy>;
   /** When a remote provider counts as down (`deadlineMs` is `--deadline`). */
   circuit?: Partial<CircuitPolicy>;
+  /** Answers rejected by validation are asked again this many times in all, then dead-lettered. */
   maxInvalidAttempts?: number;
+}
+
+export interface EnrichOptions extends CallOptions {
+  projectDir: string;
+  database?: string;
+  provider: ProviderChoice;
+  embeddings?: boolean;
+  /** Distinct texts to annotate at most. */
+  limit?: number;
   prices?: { input?: number; output?: number; embeddingInput?: number };
   onProgress?: (progress: Progress) => void;
 }
@@ -165,7 +170,7 @@ async function withEnrichment<T>(
 }
 
 /** Enrichment reads what `duckform run` built; a table it lacks means the project was not run on this database. */
-async function requireTable(connection: DuckDBConnection, [schema, name]: [string, string]): Promise<void> {
+export async function requireTable(connection: DuckDBConnection, [schema, name]: [string, string]): Promise<void> {
   const reader = await connection.runAndReadAll(
     "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
     [schema, name],

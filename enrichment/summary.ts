@@ -5,8 +5,23 @@ import type { Provider } from "./providers/provider.ts";
 
 export type TaskStatus = "complete" | "budget_reached" | "provider_unavailable" | "dry_run";
 
+/** What a run's calls to its provider came to: what `enrich` and `analyze users` both report. */
+export interface CallCounts {
+  requests: number;
+  retries: number;
+  invalidResponses: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** Counts before the first call. */
+export function noCalls(): CallCounts {
+  return { requests: 0, retries: 0, invalidResponses: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+}
+
 /** What one task (annotate or embed) of an enrich run did: a row of enrichment.enrichment_runs. */
-export interface TaskSummary {
+export interface TaskSummary extends CallCounts {
   runId: string;
   task: "annotate" | "embed";
   provider: string;
@@ -24,12 +39,6 @@ export interface TaskSummary {
   messagesLeft: number;
   /** Distinct texts among the pending messages that needed a request. */
   texts: number;
-  requests: number;
-  retries: number;
-  invalidResponses: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
   price: Price;
   dryRun: boolean;
 }
@@ -69,12 +78,7 @@ export function emptySummary(
     messagesDeadLettered: 0,
     messagesLeft: 0,
     texts: 0,
-    requests: 0,
-    retries: 0,
-    invalidResponses: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
+    ...noCalls(),
     price,
     dryRun,
   };

@@ -1,8 +1,6 @@
-import OpenAI from "openai";
-import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
-import { apiJson, bounded, DEFAULT_TIMEOUT_MS } from "../providers/openai.ts";
+import { DEFAULT_TIMEOUT_MS, openAIClient, structuredCompletion } from "../providers/openai.ts";
 import type { ProviderChoice } from "../providers/choice.ts";
-import { estimateTokens, UnexpectedReply, type AnnotateReply, type Usage } from "../providers/provider.ts";
+import { estimateTokens, type AnnotateReply, type Usage } from "../providers/provider.ts";
 import type { WireContext } from "./context.ts";
 import { analysisJsonSchema, analysisSystemPrompt } from "./insight.ts";
 import { analyseLocally, LOCAL_ANALYST_MODEL } from "./localAnalyst.ts";
@@ -31,13 +29,7 @@ export function createAnalyst(choice: ProviderChoice): Analyst {
     };
   }
   const timeoutMs = choice.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const client = new OpenAI({
-    baseURL: choice.baseURL ?? process.env.OPENAI_BASE_URL,
-    apiKey: choice.apiKey ?? process.env.OPENAI_API_KEY ?? "not-needed",
-    // retry.ts retries, with the shared limiter and the circuit in the loop.
-    maxRetries: 0,
-    timeout: timeoutMs,
-  });
+  const client = openAIClient({ baseURL: choice.baseURL, apiKey: choice.apiKey, timeoutMs });
   const instructions = analysisSystemPrompt();
   const schema = analysisJsonSchema();
   const fixed = estimateTokens(instructions) + estimateTokens(JSON.stringify(schema));
@@ -47,34 +39,17 @@ export function createAnalyst(choice: ProviderChoice): Analyst {
     remote: true,
     async analyse(context, signal) {
       const user = JSON.stringify(context);
-      const request: ChatCompletionCreateParamsNonStreaming = {
+      // An answer that is not JSON is left as text: validation rejects it and the user-day is tried again.
+      return structuredCompletion(client, {
         model: choice.model,
-        ...(/^(?:o\d|gpt-5)/.test(choice.model) ? {} : { temperature: 0 }),
-        messages: [
-          { role: "system", content: instructions },
-          { role: "user", content: user },
-        ],
-        response_format: { type: "json_schema", json_schema: { name: "user_day_analysis", strict: true, schema } },
-      };
-      const completion = await bounded(timeoutMs, signal, (bound) =>
-        apiJson(client.chat.completions.create(request, { signal: bound }).withResponse()),
-      );
-      if (!Array.isArray(completion.choices))
-        throw new UnexpectedReply("provider returned JSON that is not a chat completion", JSON.stringify(completion));
-      const content = completion.choices[0]?.message?.content ?? "";
-      let body: unknown = content;
-      try {
-        body = JSON.parse(content);
-      } catch {
-        // Left as text: validation rejects it as malformed and the user-day is tried again.
-      }
-      return {
-        body,
-        usage: {
-          inputTokens: completion.usage?.prompt_tokens ?? fixed + estimateTokens(user),
-          outputTokens: completion.usage?.completion_tokens ?? estimateTokens(content),
-        },
-      };
+        instructions,
+        user,
+        schemaName: "user_day_analysis",
+        schema,
+        timeoutMs,
+        signal,
+        inputTokens: fixed + estimateTokens(user),
+      });
     },
     estimate: (context) => ({ inputTokens: fixed + estimateTokens(JSON.stringify(context)), outputTokens: OUTPUT_TOKENS }),
   };

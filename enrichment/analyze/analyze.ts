@@ -4,11 +4,11 @@ import pLimit from "p-limit";
 import { UserError } from "../../runner/errors.ts";
 import { openProjectDatabase } from "../../runner/project.ts";
 import { quoteQualified } from "../../runner/quote.ts";
-import { createCircuit, DEFAULT_CIRCUIT, type Circuit, type CircuitPolicy } from "../circuit.ts";
-import { budgetSpend, costOf, createBudgetGuard, priceOf, type Budget, type BudgetGuard, type Price } from "../cost.ts";
+import { createCircuit, DEFAULT_CIRCUIT, type Circuit } from "../circuit.ts";
+import { budgetSpend, costOf, createBudgetGuard, priceOf, type BudgetGuard, type Price } from "../cost.ts";
 import { loadLexicon } from "../lexicon.ts";
 import type { ProviderChoice } from "../providers/choice.ts";
-import { RateLimiter, type RateLimits } from "../rateLimiter.ts";
+import { RateLimiter } from "../rateLimiter.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { DEFAULT_RETRY, describeFailure, sendRequest, type RetryPolicy } from "../retry.ts";
 import { analysisTables, type AnalysisTables } from "../tables.ts";
@@ -17,8 +17,10 @@ import { latestActiveDay, loadUserDays, wireContext } from "./context.ts";
 import { ANALYSIS_PROMPT_VERSION, analysisKey, validateAnalysis, withMessageKeys, type Analysis } from "./insight.ts";
 import { selectUsers, type Selected, type SelectionReport } from "./select.ts";
 import { segmentUsers, type SegmentReport } from "./segment.ts";
+import { requireTable, type CallOptions } from "../enrich.ts";
+import { noCalls, type CallCounts } from "../summary.ts";
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends CallOptions {
   projectDir: string;
   database?: string;
   provider: ProviderChoice;
@@ -28,14 +30,6 @@ export interface AnalyzeOptions {
   days?: number;
   /** Seed 002's scaling plan: everyone up to this many a day, else a stratified sample plus every anomaly. */
   maxUsersPerDay?: number | null;
-  budget?: Budget;
-  dryRun?: boolean;
-  concurrency?: number;
-  rateLimits?: RateLimits;
-  retry?: Partial<RetryPolicy>;
-  circuit?: Partial<CircuitPolicy>;
-  /** Answers rejected by validation (schema, evidence) are asked again this many times in all, then dead-lettered. */
-  maxInvalidAttempts?: number;
   prices?: { input?: number; output?: number };
   onProgress?: (done: number, total: number) => void;
 }
@@ -50,19 +44,13 @@ export interface DayReport extends SelectionReport {
   left: number;
 }
 
-export interface AnalyzeResult {
+export interface AnalyzeResult extends CallCounts {
   runId: string;
   provider: string;
   model: string;
   status: AnalyzeStatus;
   note?: string;
   days: DayReport[];
-  requests: number;
-  retries: number;
-  invalidResponses: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
   segments: SegmentReport | null;
 }
 
@@ -135,12 +123,7 @@ export async function analyzeUsers(options: AnalyzeOptions): Promise<AnalyzeResu
           model: analyst.model,
           status: options.dryRun ? "dry_run" : "complete",
           days: [],
-          requests: 0,
-          retries: 0,
-          invalidResponses: 0,
-          inputTokens: 0,
-          outputTokens: 0,
-          costUsd: 0,
+          ...noCalls(),
           segments: null,
         },
       };
@@ -368,13 +351,4 @@ async function writeDeadLetter(
 function daysEnding(last: string, count: number): string[] {
   const end = Date.parse(`${last}T00:00:00Z`);
   return Array.from({ length: count }, (_, i) => new Date(end - (count - 1 - i) * 86_400_000).toISOString().slice(0, 10));
-}
-
-async function requireTable(connection: DuckDBConnection, [schema, name]: [string, string]): Promise<void> {
-  const reader = await connection.runAndReadAll(
-    "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
-    [schema, name],
-  );
-  if (Number(reader.getRows()[0]?.[0] ?? 0) === 0)
-    throw new UserError(`${schema}.${name} does not exist: build it first with \`duckform run\``);
 }

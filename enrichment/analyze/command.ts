@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
+import { parseBudgetFlag, parsePositive, parseProvider } from "../flags.ts";
 import { parseCount, parsePositiveInt } from "../../runner/flags.ts";
-import { parseBudget, type Budget } from "../cost.ts";
+import type { Budget } from "../cost.ts";
 import { providerChoice } from "../providers/choice.ts";
 
 interface AnalyzeFlags {
@@ -90,27 +91,8 @@ export function registerAnalysisCommands(program: Command): void {
     });
 }
 
-function parseProvider(value: string): string {
-  if (value !== "local" && value !== "openai") throw new InvalidArgumentError(`expected local or openai, got "${value}"`);
-  return value;
-}
-
-function parsePositive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
-  return n;
-}
-
 function parseDate(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)))
     throw new InvalidArgumentError(`expected a date YYYY-MM-DD, got "${value}"`);
   return value;
-}
-
-function parseBudgetFlag(value: string): Budget {
-  try {
-    return parseBudget(value);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message.replace(/^--budget: /, "") : String(error));
-  }
 }

@@ -25,20 +25,76 @@ const OUTPUT_TOKENS_PER_ITEM = 60;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
- * The `openai` client against an OpenAI-compatible server, with structured output (a strict
- * JSON schema derived from the zod schema). The client's own retries are off (its default of 2
- * would run under each of retry.ts's attempts, tripling them): retry.ts retries with the shared
- * rate limiter and the circuit breaker in the loop.
+ * The `openai` client against an OpenAI-compatible server. Its own retries are off (its default
+ * of 2 would run under each of retry.ts's attempts, tripling them): retry.ts retries with the
+ * shared rate limiter and the circuit breaker in the loop.
  */
-export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const client = new OpenAI({
+export function openAIClient(options: { baseURL?: string; apiKey?: string; timeoutMs: number }): OpenAI {
+  return new OpenAI({
     baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL,
     // Local servers (Ollama, llama.cpp) accept any key; the client insists on one.
     apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? "not-needed",
     maxRetries: 0,
-    timeout: timeoutMs,
+    timeout: options.timeoutMs,
   });
+}
+
+/**
+ * One chat completion whose answer must follow `schema` (strict structured output). The body is
+ * the parsed JSON, or the text when it is not JSON, for validation to reject and the work to be
+ * tried again; usage is the server's, else estimated (`inputTokens`, and the answer's length).
+ */
+export async function structuredCompletion(
+  client: OpenAI,
+  request: {
+    model: string;
+    instructions: string;
+    user: string;
+    schemaName: string;
+    schema: Record<string, unknown>;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    inputTokens: number;
+  },
+): Promise<AnnotateReply> {
+  const params: ChatCompletionCreateParamsNonStreaming = {
+    model: request.model,
+    // Reasoning models (o1…, gpt-5…) refuse any temperature but their own.
+    ...(FIXED_TEMPERATURE.test(request.model) ? {} : { temperature: 0 }),
+    messages: [
+      { role: "system", content: request.instructions },
+      { role: "user", content: request.user },
+    ],
+    response_format: { type: "json_schema", json_schema: { name: request.schemaName, strict: true, schema: request.schema } },
+  };
+  const completion = await bounded(request.timeoutMs, request.signal, (bound) =>
+    apiJson(client.chat.completions.create(params, { signal: bound }).withResponse()),
+  );
+  if (!Array.isArray(completion.choices))
+    throw new UnexpectedReply("provider returned JSON that is not a chat completion", JSON.stringify(completion));
+  const content = completion.choices[0]?.message?.content ?? "";
+  let body: unknown = content;
+  try {
+    body = JSON.parse(content);
+  } catch {
+    // Left as text: validation records it as malformed.
+  }
+  return {
+    body,
+    usage: {
+      inputTokens: completion.usage?.prompt_tokens ?? request.inputTokens,
+      outputTokens: completion.usage?.completion_tokens ?? estimateTokens(content),
+    },
+  };
+}
+
+/**
+ * Annotation and embeddings through an OpenAI-compatible server, with structured output (a strict
+ * JSON schema derived from the zod schema); see openAIClient for retries.
+ */
+export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const client = openAIClient({ baseURL: options.baseURL, apiKey: options.apiKey, timeoutMs });
   const instructions = systemPrompt(options.categories);
   const schema = responseJsonSchema(options.categories.map((c) => c.category));
   const embeddingModel = options.embeddingModel ?? "text-embedding-3-small";
@@ -50,36 +106,16 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
     remote: true,
     batchSize: options.batchSize ?? 20,
     async annotate(items: BatchItem[], signal?: AbortSignal): Promise<AnnotateReply> {
-      const request: ChatCompletionCreateParamsNonStreaming = {
+      return structuredCompletion(client, {
         model: options.model,
-        // Reasoning models (o1…, gpt-5…) refuse any temperature but their own.
-        ...(FIXED_TEMPERATURE.test(options.model) ? {} : { temperature: 0 }),
-        messages: [
-          { role: "system", content: instructions },
-          { role: "user", content: userPrompt(items) },
-        ],
-        response_format: { type: "json_schema", json_schema: { name: "message_annotations", strict: true, schema } },
-      };
-      const completion = await bounded(timeoutMs, signal, (bound) =>
-        apiJson(client.chat.completions.create(request, { signal: bound }).withResponse()),
-      );
-      if (!Array.isArray(completion.choices))
-        throw new UnexpectedReply("provider returned JSON that is not a chat completion", JSON.stringify(completion));
-      const content = completion.choices[0]?.message?.content ?? "";
-      let body: unknown = content;
-      try {
-        body = JSON.parse(content);
-      } catch {
-        // Left as text: validation records it as malformed and the items are tried again.
-      }
-      const estimate = this.estimate(items);
-      return {
-        body,
-        usage: {
-          inputTokens: completion.usage?.prompt_tokens ?? estimate.inputTokens,
-          outputTokens: completion.usage?.completion_tokens ?? estimateTokens(content),
-        },
-      };
+        instructions,
+        user: userPrompt(items),
+        schemaName: "message_annotations",
+        schema,
+        timeoutMs,
+        signal,
+        inputTokens: this.estimate(items).inputTokens,
+      });
     },
     async embed(texts: string[], signal?: AbortSignal): Promise<EmbedReply> {
       const response = await bounded(timeoutMs, signal, (bound) =>
