@@ -1,20 +1,12 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Database } from "../../runner/database.ts";
 import { duckform } from "../util/cli.ts";
 import { pipelineProject } from "../util/pipeline.ts";
-import { queryRows } from "../util/tmp.ts";
+import { readOnlyRows } from "../util/tmp.ts";
 import { mockWebhook } from "../util/webhook.ts";
 
-async function rows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await Database.open(file, "duckform", { readOnly: true });
-  try {
-    return await queryRows(db, sql);
-  } finally {
-    db.close();
-  }
-}
+const rows = readOnlyRows;
 
 describe("duckform pipeline", () => {
   it("takes the tiny sample to a published warehouse and a report, ends with the headline numbers; a rerun lands nothing; a failed assertion exits 1, publishes nothing and posts one alert", async () => {

@@ -1,21 +1,13 @@
 import { appendFileSync, cpSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Database } from "../../runner/database.ts";
 import { duckform } from "../util/cli.ts";
 import { mentionsIn } from "../util/mentions.ts";
 import { pipelineProject } from "../util/pipeline.ts";
 import { tinySample } from "../util/sample.ts";
-import { queryRows } from "../util/tmp.ts";
+import { readOnlyRows } from "../util/tmp.ts";
 
-async function rows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await Database.open(file, "duckform", { readOnly: true });
-  try {
-    return await queryRows(db, sql);
-  } finally {
-    db.close();
-  }
-}
+const rows = readOnlyRows;
 
 // A seed user of the tiny sample who talks on Telegram and Slack: name, Slack handle, e-mail, user id, Slack id.
 const VIKTOR = ["Viktor Khan", "viktor.khan", "viktor.khan@earshot.example", "user_0002", "U01CFD8048"];

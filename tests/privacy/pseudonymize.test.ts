@@ -3,10 +3,9 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { Database } from "../../runner/database.ts";
 import { mentionsIn } from "../util/mentions.ts";
 import { pipelineProject } from "../util/pipeline.ts";
-import { queryRows } from "../util/tmp.ts";
+import { readOnlyRows } from "../util/tmp.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const KEY = "test-key-do-not-use";
@@ -31,14 +30,7 @@ async function pipeline(
   }
 }
 
-async function rows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await Database.open(file, "duckform", { readOnly: true });
-  try {
-    return await queryRows(db, sql);
-  } finally {
-    db.close();
-  }
-}
+const rows = readOnlyRows;
 
 /** Row counts of every gold table, and the shape of the joins between facts and people. */
 async function shape(file: string): Promise<Record<string, unknown>> {

@@ -1,18 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Database } from "../../runner/database.ts";
 import { duckform } from "../util/cli.ts";
 import { pipelineProject } from "../util/pipeline.ts";
-import { queryRows } from "../util/tmp.ts";
+import { readOnlyRows } from "../util/tmp.ts";
 
-async function rows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const db = await Database.open(file, "duckform", { readOnly: true });
-  try {
-    return await queryRows(db, sql);
-  } finally {
-    db.close();
-  }
-}
+const rows = readOnlyRows;
 
 describe("retention.days", () => {
   it("deletes a source's raw rows older than its retention, and every row derived from them, on each run; records it in the audit table; the warehouse stays consistent", async () => {

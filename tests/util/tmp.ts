@@ -38,3 +38,13 @@ export async function queryRows(db: Database, sql: string): Promise<Record<strin
       );
   });
 }
+
+/** `queryRows` on a database file opened read-only for the query, then closed (a pipeline may open it next). */
+export async function readOnlyRows(file: string, sql: string, catalog = "duckform"): Promise<Record<string, unknown>[]> {
+  const db = await Database.open(file, catalog, { readOnly: true });
+  try {
+    return await queryRows(db, sql);
+  } finally {
+    db.close();
+  }
+}
