@@ -31,7 +31,7 @@ export function registerPrivacyCommands(program: Command): void {
         const redacted = Object.values(r.tables).reduce((n, t) => n + t.redacted, 0);
         console.log(
           r.newlyForgotten
-            ? `Forgot person ${r.subjectHash.slice(0, 12)}… (${r.identifiers} identifiers): ${deleted} rows deleted, ${redacted} redacted in ${Object.keys(r.tables).length} tables of ${r.database}`
+            ? `Forgot person ${r.subjectHash.slice(0, 12)}… (${r.identifiers} identifiers${r.shared > 0 ? `; ${r.shared} shared with other people kept` : ""}): ${deleted} rows deleted, ${redacted} redacted in ${Object.keys(r.tables).length} tables of ${r.database}`
             : `Person ${r.subjectHash.slice(0, 12)}… was already forgotten; swept again: ${deleted} rows deleted, ${redacted} redacted`,
         );
         for (const [table, n] of Object.entries(r.tables)) console.log(`  ${table}: ${n.deleted} deleted, ${n.redacted} redacted`);

@@ -31,6 +31,8 @@ export interface ForgetResult {
   /** False when the person had been forgotten already (a rerun after a crash finishes the job). */
   newlyForgotten: boolean;
   identifiers: number;
+  /** Identifiers of theirs that other people have too (a first name): kept, not forgotten. */
+  shared: number;
   tables: Record<string, { deleted: number; redacted: number }>;
   runStatus: "success" | "failed";
   published: string | null;
@@ -88,7 +90,7 @@ async function forgetInDatabase(
   file: string,
   catalog: string,
   who: string,
-): Promise<{ set: ForgottenSet; result: Pick<ForgetResult, "subjectHash" | "newlyForgotten" | "identifiers" | "tables"> }> {
+): Promise<{ set: ForgottenSet; result: Pick<ForgetResult, "subjectHash" | "newlyForgotten" | "identifiers" | "shared" | "tables"> }> {
   const db = await Database.open(file, catalog);
   try {
     return await db.withConnection(async (connection) => {
@@ -116,7 +118,10 @@ async function forgetInDatabase(
             detail: { identifiers: added },
           });
         }
-        return { set, result: { subjectHash, newlyForgotten: added > 0, identifiers: person.values.length, tables } };
+        return {
+          set,
+          result: { subjectHash, newlyForgotten: added > 0, identifiers: person.values.length, shared: person.shared.length, tables },
+        };
       });
     });
   } finally {

@@ -6,6 +6,7 @@
  * database is swept, whatever its schema.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { UserError } from "../runner/errors.ts";
 import { quoteQualified } from "../runner/quote.ts";
 
 /**
@@ -28,6 +29,13 @@ export const PERSON_SOURCES: { schema: string; table: string; sql: (t: string) =
     schema: "seeds",
     table: "users",
     sql: (t) => `select user_id as user_key, unnest([user_id, email, display_name, telegram_name, slack_user_id]) as value from ${t}`,
+  },
+  {
+    // HubSpot contacts, keyed by the e-mail that int_users holds as the person's.
+    schema: "bronze",
+    table: "stg_hubspot__contacts",
+    sql: (t) =>
+      `select email as user_key, unnest([email, hubspot_contact_id, nullif(trim(concat_ws(' ', first_name, last_name)), '')]) as value from ${t}`,
   },
   {
     // Keyed by the Slack id, which int_user_identities holds as the person's slack identity.
@@ -58,6 +66,9 @@ export const PERSON_FIELDS = [
   // raw.slack_users payloads: the user's id and handle.
   "id",
   "name",
+  // raw.hubspot_contacts payloads: HubSpot's column header. (Calendar guests are one of several in
+  // a meeting: their addresses and names are redacted out of it, the meeting is kept.)
+  "Email",
 ];
 
 /** Tables whose rows are derived from a message by its message_key (the annotation cache, embeddings): dropped with the message, or when its text was redacted, so that the next enrich redoes them from the redacted text. */
@@ -68,14 +79,16 @@ const NOBODY = new Set(["", "system", "(system)"]);
 
 /**
  * Every identifier of the person that `who` (a user id, user key, e-mail, Slack id or handle,
- * Telegram name) identifies, in the clear; empty when nobody has it. Matching is on the
+ * Telegram name) identifies, in the clear; empty when nobody has it. `shared` are theirs but also
+ * someone else's (a first name), so they are not forgotten; a `who` that names several people is a
+ * UserError. Matching is on the
  * normalised words (match.ts), so `Hiro.Rossi@X.example` finds `hiro.rossi@x.example`.
  */
 export async function personIdentifiers(
   connection: DuckDBConnection,
   catalog: string,
   who: string,
-): Promise<{ keys: string[]; values: string[] }> {
+): Promise<{ keys: string[]; values: string[]; shared: string[] }> {
   const present = new Set(
     (await connection.runAndReadAll("select schema_name || '.' || table_name from duckdb_tables() where database_name = $1", [catalog]))
       .getRows()
@@ -84,19 +97,32 @@ export async function personIdentifiers(
   const parts = PERSON_SOURCES.filter((s) => present.has(`${s.schema}.${s.table}`)).map((s) =>
     s.sql(quoteQualified(catalog, s.schema, s.table)),
   );
-  if (parts.length === 0) return { keys: [], values: [] };
+  if (parts.length === 0) return { keys: [], values: [], shared: [] };
   const pairs = `(${parts.join(" union all ")})`;
   // Two hops: the keys that hold `who`, then the keys that are values of those (a Slack id keys bronze's user rows and is an identity of the person's user_key); never keys that merely share a name.
+  // A value another person also has (Priya Ali's Slack display name "Priya" is Priya Larsen's Telegram name) is nobody's in particular: it is left out, or forgetting one Priya would delete the other.
+  // People are the keys that no other key of theirs lists: two of them mean `who` names several people.
   const reader = await connection.runAndReadAll(
     `with pairs as (select * from ${pairs} where value is not null),
      first_keys as (select distinct user_key from pairs where duckform_forget_norm(value) = duckform_forget_norm($1)),
      values_1 as (select value from pairs where user_key in (select user_key from first_keys)),
-     keys as (select distinct user_key from pairs where user_key in (select user_key from first_keys) or user_key in (select value from values_1))
-     select list(distinct user_key) filter (where user_key in (select user_key from first_keys)), list(distinct value)
-     from pairs where user_key in (select user_key from keys)`,
+     keys as (select distinct user_key from pairs where user_key in (select user_key from first_keys) or user_key in (select value from values_1)),
+     theirs as (select * from pairs where user_key in (select user_key from keys)),
+     others as (select distinct duckform_forget_norm(value) as norm from pairs where user_key not in (select user_key from keys)),
+     people as (select distinct user_key from theirs where user_key not in (select value from theirs t where t.user_key <> theirs.user_key))
+     select list(distinct user_key) filter (where user_key in (select user_key from first_keys)),
+            list(distinct value) filter (where duckform_forget_norm(value) not in (select norm from others)),
+            list(distinct value) filter (where duckform_forget_norm(value) in (select norm from others)),
+            (select list(user_key order by user_key) from people)
+     from theirs`,
     [who],
   );
-  const [keys, values] = reader.getRows()[0] as [{ items: string[] } | null, { items: string[] } | null];
+  const [keys, values, shared, people] = reader.getRows()[0] as ({ items: string[] } | null)[];
   const clean = (v: { items: string[] } | null) => (v?.items ?? []).map(String).filter((x) => !NOBODY.has(x.trim().toLowerCase()));
-  return { keys: clean(keys).sort(), values: clean(values).sort() };
+  if (clean(people).length > 1) {
+    throw new UserError(
+      `"${who}" names ${clean(people).length} people (${clean(people).slice(0, 5).join(", ")}${clean(people).length > 5 ? ", …" : ""}): give one of their user ids or e-mails; nothing was changed`,
+    );
+  }
+  return { keys: clean(keys).sort(), values: clean(values).sort(), shared: clean(shared).sort() };
 }
