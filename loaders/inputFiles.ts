@@ -29,7 +29,7 @@ export const MAX_INPUT_BYTES = 256 * 2 ** 20;
 
 /**
  * The files with one of `extensions` (lowercase, with the dot) that `paths` name: a file as it
- * is, a folder walked for them, a zip (by its `.zip` name) read through its central directory and
+ * is, a folder walked for them (and for zips), a zip (by its `.zip` name) read through its central directory and
  * inflated entry by entry when read, never whole. A path that does not exist is a UserError
  * naming it; a zip that cannot be opened is one too.
  */
@@ -44,12 +44,20 @@ export async function openInputFiles(paths: string[], extensions: string[], maxB
     for (const given of paths) {
       const path = resolve(given);
       if (!existsSync(path)) throw new UserError(`${given} does not exist`);
-      if (statSync(path).isDirectory()) {
-        for (const file of walk(path).filter(wanted)) out.files.push(diskFile(file, relative(path, file).split(sep).join("/"), maxBytes));
-      } else if (path.toLowerCase().endsWith(".zip")) {
-        const zip = await openZip(path);
+      const isZip = (p: string) => p.toLowerCase().endsWith(".zip");
+      const addZip = async (zipPath: string) => {
+        const zip = await openZip(zipPath);
         zips.push(zip);
-        out.files.push(...(await zipEntries(zip, path, wanted, maxBytes, out.skipped)));
+        out.files.push(...(await zipEntries(zip, zipPath, wanted, maxBytes, out.skipped)));
+      };
+      if (statSync(path).isDirectory()) {
+        // An export downloaded into a folder is often still its zip (Google Calendar's is): read it too.
+        for (const file of walk(path)) {
+          if (wanted(file)) out.files.push(diskFile(file, relative(path, file).split(sep).join("/"), maxBytes));
+          else if (isZip(file)) await addZip(file);
+        }
+      } else if (isZip(path)) {
+        await addZip(path);
       } else {
         out.files.push(diskFile(path, basename(path), maxBytes));
       }

@@ -41,14 +41,21 @@ const calendarSource = z.strictObject({
   horizon: z.iso.date().optional(),
 });
 const hubspotSource = z.strictObject({ kind: z.literal("hubspot"), name: z.string().min(1).optional(), paths });
-const postgresSource = z.strictObject({
-  kind: z.literal("postgres"),
-  name: z.string().min(1).optional(),
-  /** Without a password: that is $PGPASSWORD, never in this file. */
-  url: z.string().regex(/^postgres(ql)?:\/\/[^:@/]*(@|\/|$)/, "a postgres:// URL without a password (the password is $PGPASSWORD)"),
-  tables: z.array(z.string().min(1)).min(1).optional(),
-  cursor: z.string().min(1).optional(),
-});
+const postgresSource = z
+  .strictObject({
+    kind: z.literal("postgres"),
+    name: z.string().min(1).optional(),
+    /** Without a password: that is $PGPASSWORD, never in this file. */
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/[^:@/]*(@|\/|$)/, "a postgres:// URL without a password (the password is $PGPASSWORD)")
+      .optional(),
+    /** A SQL dump served from an embedded PGlite for the load, instead of a server at `url` (the bundled sample's product database). */
+    pglite: z.string().min(1).optional(),
+    tables: z.array(z.string().min(1)).min(1).optional(),
+    cursor: z.string().min(1).optional(),
+  })
+  .refine((s) => (s.url === undefined) !== (s.pglite === undefined), { message: "give either url or pglite, not both or neither" });
 export const sourceSchema = z.discriminatedUnion("kind", [
   ndjsonSource,
   telegramSource,
@@ -153,7 +160,13 @@ export function parseConfig(text: string, path: string): PipelineConfig {
     database: at(config.database),
     publish: at(config.publish),
     report: at(config.report),
-    sources: config.sources.map((s) => ("paths" in s ? { ...s, paths: s.paths.map((p) => resolve(base, p)) } : s)),
+    sources: config.sources.map((s) =>
+      "paths" in s
+        ? { ...s, paths: s.paths.map((p) => resolve(base, p)) }
+        : s.kind === "postgres" && s.pglite
+          ? { ...s, pglite: resolve(base, s.pglite) }
+          : s,
+    ),
     file: path,
   };
 }

@@ -19,6 +19,7 @@ import { loadCalendar } from "../loaders/calendar/load.ts";
 import { loadHubspot } from "../loaders/hubspot/load.ts";
 import { loadNdjson } from "../loaders/ndjson/load.ts";
 import { loadPostgres } from "../loaders/postgres/load.ts";
+import { servePglite } from "../loaders/postgres/pglite.ts";
 import { startLoadProgress } from "../loaders/progress.ts";
 import { DEFAULT_SAMPLE, generateSample } from "../loaders/sample/generate.ts";
 import { loadSeeds } from "../loaders/seeds/load.ts";
@@ -39,10 +40,15 @@ export { publishedPath } from "../runner/publish.ts";
 export { describeAnalysis };
 export type { RunResults, TestResult, TaskSummary, Manifest };
 
-/** The bundled sample in `<project>/data/sample`, generated the first time only. */
+/**
+ * The bundled sample in `<project>/data/sample`, generated the first time only, and again when a
+ * source it now covers is missing (a sample from an older version): it is deterministic, so the
+ * files already landed come out byte for byte the same and the ledger skips them.
+ */
 export async function ensureSample(projectDir: string): Promise<{ dir: string; generated: boolean }> {
   const dir = join(resolve(projectDir), "data", "sample");
-  if (existsSync(join(dir, "manifest.json"))) return { dir, generated: false };
+  const complete = ["manifest.json", "calendar", "hubspot", join("product", "product.sql")].every((p) => existsSync(join(dir, p)));
+  if (complete) return { dir, generated: false };
   await generateSample(dir, DEFAULT_SAMPLE);
   return { dir, generated: true };
 }
@@ -53,6 +59,9 @@ export function sampleSources(dir: string): SourceConfig[] {
     { kind: "ndjson", name: "events", paths: [join(dir, "events")], table: "events" },
     { kind: "telegram", name: "telegram", paths: [join(dir, "telegram")], timezone: "UTC" },
     { kind: "slack", name: "slack", paths: [join(dir, "slack")] },
+    { kind: "calendar", name: "calendar", paths: [join(dir, "calendar")] },
+    { kind: "hubspot", name: "hubspot", paths: [join(dir, "hubspot")] },
+    { kind: "postgres", name: "product", pglite: join(dir, "product", "product.sql") },
   ];
 }
 
@@ -115,8 +124,20 @@ export async function loadSource(projectDir: string, database: string, source: S
     } else if (source.kind === "hubspot") {
       results = await loadHubspot(db, paths, { onProgress: (s) => progress.update(s), onWarning: (m) => warnings.push(m) });
     } else if (source.kind === "postgres") {
-      const { url, tables, cursor } = source;
-      results = await loadPostgres(db, { url, tables, cursor, onProgress: (s) => progress.update(s), onWarning: (m) => warnings.push(m) });
+      const { tables, cursor } = source;
+      const served = source.pglite === undefined ? undefined : await servePglite(source.pglite);
+      try {
+        const url = served?.url ?? source.url!;
+        results = await loadPostgres(db, {
+          url,
+          tables,
+          cursor,
+          onProgress: (s) => progress.update(s),
+          onWarning: (m) => warnings.push(m),
+        });
+      } finally {
+        await served?.close();
+      }
     } else {
       for (const path of paths) {
         results.push(

@@ -6,7 +6,9 @@ import { DEFAULT_SAMPLE, TINY_SAMPLE, generateSample, writeSampleSeeds } from ".
 export function registerSampleCommand(program: Command): void {
   program
     .command("generate-sample")
-    .description("Write a deterministic sample dataset: events/*.ndjson, slack/, telegram/ and manifest.json")
+    .description(
+      "Write a deterministic sample dataset: events/*.ndjson, slack/, telegram/, calendar/, hubspot/, product/product.sql and manifest.json",
+    )
     .argument("<dir>", "where to write it")
     .option(
       "--seed <n>",
@@ -55,6 +57,9 @@ export function registerSampleCommand(program: Command): void {
             `${e.late.length} late, ${e.malformed.length} malformed, ${e.invalid.length} invalid, ${e.blank.length} blank); ` +
             `slack ${m.slack.messages} messages in ${m.slack.channels.length} channels; ` +
             `telegram ${m.telegram.groups.chats.length} company groups + ${m.telegram.generated.chats} generated chats; ` +
+            `calendar ${m.calendar.events} events in ${m.calendar.calendars.length} calendars; ` +
+            `hubspot ${m.hubspot.companies} companies, ${m.hubspot.contacts} contacts, ${m.hubspot.deals} deals; ` +
+            `product ${m.product.conversations} conversations, ${m.product.messages} messages; ` +
             `in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}/manifest.json`,
         );
       },

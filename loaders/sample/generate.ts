@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../../runner/errors.ts";
+import { writeSampleCalendar, type CalendarSampleManifest } from "./calendar.ts";
+import { writeSampleHubspot, type HubspotSampleManifest } from "./hubspot.ts";
+import { writeSampleProduct, type ProductSampleManifest } from "./product.ts";
 import { generateTelegramExport } from "./telegramExport.ts";
 import { TINY_PLANTED, writeSampleEvents, type EventsManifest, type PlantedCounts } from "./events.ts";
 import { SAMPLE_SEEDS_YAML, sampleSeedCsvs } from "./seedFiles.ts";
@@ -43,7 +46,7 @@ export const TINY_SAMPLE: SampleOptions = {
 
 export interface SampleManifest {
   seed: number;
-  layout: { events: string; slack: string; telegram: string };
+  layout: { events: string; slack: string; telegram: string; calendar: string; hubspot: string; product: string };
   events: EventsManifest;
   slack: SlackSampleManifest;
   telegram: {
@@ -52,13 +55,18 @@ export interface SampleManifest {
     /** `telegram/chats/chat_N/`: generateTelegramExport's chats, for the format's corner cases. */
     generated: { chats: number; messagesPerChat: number };
   };
+  calendar: CalendarSampleManifest;
+  hubspot: HubspotSampleManifest;
+  product: ProductSampleManifest;
 }
 
 /**
  * Writes a deterministic sample dataset under `dir`: `events/*.ndjson` (product events for 2024
  * with planted duplicates, late events, malformed lines and invalid rows), `slack/` (a workspace
  * export), `telegram/` (a Telegram Desktop HTML export: the company groups of the seeds plus the
- * format generator's chats) and `manifest.json`, which lists every
+ * format generator's chats), `calendar/` (a Google Calendar export zip), `hubspot/` (CRM CSV
+ * exports), `product/product.sql` (the product's PostgreSQL database as a dump) and
+ * `manifest.json`, which lists every
  * planted defect with its file and line so that tests downstream can assert them.
  * The folders it writes are replaced; nothing else in `dir` is touched.
  */
@@ -74,7 +82,7 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
     if (!Number.isInteger(value) || value < 0) throw new UserError(`generate-sample: ${name} must be a whole number ≥ 0, got ${value}`);
   }
   const root = resolve(dir);
-  const layout = { events: "events", slack: "slack", telegram: "telegram" };
+  const layout = { events: "events", slack: "slack", telegram: "telegram", calendar: "calendar", hubspot: "hubspot", product: "product" };
   for (const folder of Object.values(layout)) rmSync(join(root, folder), { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
 
@@ -103,6 +111,9 @@ export async function generateSample(dir: string, options: Partial<SampleOptions
     events,
     slack,
     telegram: { groups, generated: { chats: o.telegramChats, messagesPerChat: o.telegramMessagesPerChat } },
+    calendar: writeSampleCalendar(join(root, layout.calendar), { seed: o.seed }),
+    hubspot: writeSampleHubspot(join(root, layout.hubspot), { seed: o.seed }),
+    product: writeSampleProduct(join(root, layout.product), { seed: o.seed }),
   };
   writeFileSync(join(root, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeUsers } from "../../enrichment/analyze/analyze.ts";
 import { writeSummary } from "../../enrichment/analyze/dailySummary.ts";
 import { plantedGroup } from "../../loaders/sample/chatter.ts";
+import type { SampleManifest } from "../../loaders/sample/generate.ts";
 import { people } from "../../loaders/sample/world.ts";
 import { runProject } from "../../runner/run.ts";
 import { duckform } from "../util/cli.ts";
@@ -141,5 +142,43 @@ describe("insights on the bundled sample, offline", () => {
     const next = await writeSummary({ projectDir: dir, database, date: "2024-02-25", webhook: webhook.url });
     expect(next.posted).toBe(true);
     expect(webhook.posts).toHaveLength(2);
+  });
+});
+
+describe("the bundled sample's calendar, HubSpot and product database", () => {
+  it("land through the pipeline, and each planted defect is a rejected row or an unmapped domain, as manifest.json lists it", async () => {
+    const manifest = JSON.parse(readFileSync(join(dir, "data", "sample", "manifest.json"), "utf8")) as SampleManifest;
+    const { calendar, hubspot, product } = manifest;
+    const rejected = await rows(database, "select source, stage, reason, count(*)::int as n from quality.rejected_rows group by all");
+    const reasons = (source: string) =>
+      rejected
+        .filter((r) => r.source === source)
+        .map((r) => `${r.stage}: ${r.stage === "load" ? "quarantined" : r.reason} ×${r.n}`)
+        .sort();
+    expect(reasons("calendar_events")).toEqual(["load: quarantined ×1", "validation: ends_before_start ×1"]);
+    expect(reasons("hubspot_companies")).toEqual(["validation: missing_name_and_domain ×1"]);
+    expect(reasons("hubspot_contacts")).toEqual(["load: quarantined ×1", "validation: bad_email ×1"]);
+    expect(reasons("hubspot_deals")).toEqual(["validation: bad_amount ×1"]);
+    expect(reasons("postgres_service_jobs")).toEqual(["validation: negative_credits ×1"]);
+    expect(reasons("postgres_user_actions")).toEqual(["validation: missing_user_id ×1"]);
+    expect(calendar.planted.unparseable).toHaveLength(1);
+    expect(hubspot.planted.invalid.map((i) => i.error).sort()).toEqual(["bad_amount", "bad_email", "missing_name_and_domain"]);
+    expect(product.planted.invalid.map((i) => i.error).sort()).toEqual(["missing_user_id", "negative_credits"]);
+
+    expect(await rows(database, "select email_domain from gold.rpt_unmapped_meeting_domains")).toEqual(
+      calendar.planted.unmappedDomains.map((d) => ({ email_domain: d })),
+    );
+    // Each series' ten Mondays less its EXDATE (the moved one stays, moved); demos, the offsite and the prospect's call once; the cancelled call never.
+    const [meetings] = await rows(
+      database,
+      "select count(*)::int as n, count(*) filter (where is_override)::int as moved from gold.fct_meetings",
+    );
+    expect(meetings).toEqual({ n: calendar.recurring * 9 + calendar.events - calendar.recurring * 2 - 3, moved: calendar.moved });
+    expect(await rows(database, "select count(*)::int as n, sum(amount) filter (where is_won)::double as won from gold.fct_deals")).toEqual(
+      [{ n: hubspot.deals - 1, won: hubspot.won.amount }],
+    );
+    expect(await rows(database, "select count(*)::int as n from gold.fct_conversations")).toEqual([{ n: product.conversations }]);
+    const sources = await rows(database, "select distinct source from gold.fct_company_activity order by 1");
+    expect(sources.map((s) => s.source)).toEqual(["calendar", "events", "hubspot", "product", "slack", "telegram"]);
   });
 });

@@ -2,6 +2,9 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { afterEach } from "vitest";
+import { PRODUCT_SCHEMA } from "../../loaders/sample/product.ts";
+
+export { PRODUCT_SCHEMA };
 
 /** A real PostgreSQL engine (PGlite) served on 127.0.0.1, behind a TCP proxy that can drop every connection. */
 export interface TestPostgres {
@@ -62,40 +65,3 @@ export async function startPostgres(schema = PRODUCT_SCHEMA): Promise<TestPostgr
     connections: () => opened,
   };
 }
-
-/** Seed 002's tables as the product creates them: conversations, messages, service_jobs and user_actions. */
-export const PRODUCT_SCHEMA = `
-  create table conversations (
-    id uuid primary key,
-    user_id varchar(255) not null,
-    title text,
-    created_at timestamptz not null,
-    updated_at timestamptz not null
-  );
-  create table messages (
-    id uuid primary key,
-    conversation_id uuid not null,
-    role varchar(20) not null,
-    content text,
-    tokens integer,
-    created_at timestamptz not null,
-    updated_at timestamptz not null
-  );
-  create table service_jobs (
-    id uuid primary key,
-    conversation_id uuid,
-    user_id varchar(255) not null,
-    service varchar(50) not null,
-    status varchar(20) not null,
-    credits numeric(10, 2),
-    created_at timestamptz not null,
-    updated_at timestamptz not null
-  );
-  create table user_actions (
-    id uuid primary key,
-    user_id varchar(255),
-    action varchar(50),
-    metadata jsonb,
-    created_at timestamp
-  );
-`;
