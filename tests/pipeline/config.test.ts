@@ -27,6 +27,7 @@ describe("duckform.yaml", () => {
         "  - { kind: ndjson, paths: 'events/*.ndjson.gz', table: events, retention: { days: 365 } }",
         "  - { kind: telegram, paths: [exports/tg], timezone: Europe/Berlin }",
         "  - { kind: slack, paths: acme.zip, workspace: acme }",
+        "  - { kind: postgres, pglite: product/product.sql }",
         "enrichment: { provider: openai, model: gpt-4o-mini, budget: $2, limits: { rpm: 60, concurrency: 2 } }",
         "alerts: { webhook: 'https://hooks.example.com/T000/B000' }",
       ].join("\n"),
@@ -39,6 +40,7 @@ describe("duckform.yaml", () => {
       { kind: "ndjson", paths: ["/etc/duckform/events/*.ndjson.gz"], table: "events", retention: { days: 365 } },
       { kind: "telegram", paths: ["/etc/duckform/exports/tg"], timezone: "Europe/Berlin" },
       { kind: "slack", paths: ["/etc/duckform/acme.zip"], workspace: "acme" },
+      { kind: "postgres", pglite: "/etc/duckform/product/product.sql" },
     ]);
     expect(config.enrichment).toMatchObject({
       provider: "openai",
@@ -61,6 +63,9 @@ describe("duckform.yaml", () => {
     expect(errorOf("enrichment:\n  provider: claude\n")).toMatch(new RegExp(`^${FILE}:2: enrichment\\.provider: .*"local"`));
     expect(errorOf("retention: 30\n")).toBe(`${FILE}:1: retention: unknown key "retention"`);
     expect(errorOf("alerts:\n  webhook: not a url\n")).toMatch(new RegExp(`^${FILE}:2: alerts\\.webhook: `));
+    expect(errorOf("sources:\n  - kind: postgres\n    tables: [messages]\n")).toBe(
+      `${FILE}:2: sources[0]: give either url or pglite, not both or neither`,
+    );
     expect(errorOf("sources: [\n")).toMatch(new RegExp(`^${FILE}:\\d+: not valid YAML`));
   });
 
