@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { messageOf } from "../../runner/errors.ts";
 import { quoteIdent, quoteLiteral } from "../../runner/quote.ts";
+import { parseCsv } from "../csv.ts";
 import type { SourceRecord } from "../land.ts";
 
 /** The CRM objects HubSpot exports, each into its own raw table. */
@@ -23,9 +24,8 @@ const SCANS = "duckform_hubspot_scans";
  * mark, the header), every column as text: each record becomes one JSON object keyed by the
  * header HubSpot wrote, extra and renamed columns included, so bronze decides what they mean.
  * A row DuckDB cannot read (too many or too few fields, an unclosed quote) is a quarantine record
- * with its physical line and DuckDB's reason. Good rows are numbered by record: `line` is the
- * record's ordinal plus one for the header, which is its physical line unless a quoted field
- * spans lines or a rejected row comes before it.
+ * with its physical line and DuckDB's reason. Every record's `line` is the physical line it
+ * starts on, quoted newlines counted.
  */
 export async function readHubspotCsv(connection: DuckDBConnection, bytes: Buffer, path: string): Promise<HubspotCsv> {
   // DuckDB reads files, not buffers; a zip entry is written out for it.
@@ -39,17 +39,36 @@ export async function readHubspotCsv(connection: DuckDBConnection, bytes: Buffer
     const described = await connection.runAndReadAll(`describe select * from ${source}`);
     const header = described.getRows().map((row) => String(row[0]));
     const rows = await connection.runAndReadAll(`select to_json(csv) from ${source} as csv`);
-    const records: SourceRecord[] = rows.getRows().map((row, i) => ({ line: i + 2, json: String(row[0]) }));
-    const rejects = await connection.runAndReadAll(`select line, csv_line, error_message from ${quoteIdent(REJECTS)} order by line`);
-    for (const [line, raw, error] of rejects.getRows()) {
-      records.push({ line: Number(line), raw: String(raw), error: `line ${Number(line)}: ${String(error)}` });
-    }
+    const rejects = (await connection.runAndReadAll(`select line, csv_line, error_message from ${quoteIdent(REJECTS)} order by line`))
+      .getRows()
+      .map(([line, raw, error]) => ({ record: Number(line), raw: String(raw), error: String(error) }));
+    const good = rows.getRows();
+    const lines = physicalLines(bytes, good.length + rejects.length + 1);
+    // DuckDB numbers records (the header is 1); the file's own lines differ once a quoted field spans lines.
+    const rejected = new Set(rejects.map((r) => r.record));
+    const goodRecords = Array.from({ length: good.length + rejects.length }, (_, i) => i + 2).filter((r) => !rejected.has(r));
+    const lineOf = (record: number) => lines?.[record - 1] ?? record;
+    const records: SourceRecord[] = good.map((row, i) => ({ line: lineOf(goodRecords[i]!), json: String(row[0]) }));
+    for (const r of rejects) records.push({ line: lineOf(r.record), raw: r.raw, error: `line ${lineOf(r.record)}: ${r.error}` });
     return { header, records };
   } catch (error) {
     throw new Error(`cannot read ${path} as CSV: ${messageOf(error)}`);
   } finally {
     await connection.run(`drop table if exists ${quoteIdent(REJECTS)}; drop table if exists ${quoteIdent(SCANS)}`).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The physical line each record starts on (the header first), from our RFC 4180 reader, when it
+ * finds the `records` DuckDB did; otherwise undefined, and records are numbered as DuckDB counts them.
+ */
+function physicalLines(bytes: Buffer, records: number): number[] | undefined {
+  try {
+    const parsed = parseCsv(bytes.toString("utf8"));
+    return parsed.length === records ? parsed.map((r) => r.line) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

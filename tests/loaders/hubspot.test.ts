@@ -53,6 +53,30 @@ describe("loadHubspot", () => {
     expect((await loadHubspot(db, [FIXTURES])).map((r) => r.status)).toEqual(["skipped", "skipped", "skipped", "skipped"]);
   });
 
+  it("numbers each row by the physical line it starts on, when a quoted note spans lines before it", async () => {
+    const dir = tempDir();
+    const file = join(dir, "hubspot-crm-exports-all-deals-2024-07-01.csv");
+    writeFileSync(
+      file,
+      [
+        '"Record ID","Deal Name","Deal Stage","Amount"',
+        '"1","Northwind add-on\n(second team)\nsigned","Closed Won","100"',
+        '"2","Kestrel pilot","Contract Sent","200","an extra field"',
+        '"3","Tidewater","Closed Lost","300"',
+        "",
+      ].join("\n"),
+    );
+    const db = await tempDatabase();
+    await loadHubspot(db, [file]);
+    expect(await queryRows(db, `select payload ->> 'Record ID' as id, _line from raw.hubspot_deals order by _line`)).toEqual([
+      { id: "1", _line: 2 },
+      { id: "3", _line: 6 },
+    ]);
+    expect(await queryRows(db, "select _line, error from raw.quarantine")).toEqual([
+      { _line: 5, error: "line 5: Expected Number of Columns: 4 Found: 5" },
+    ]);
+  });
+
   it("reads the zip HubSpot mails, and fails a file whose object it cannot tell, naming what it looked for", async () => {
     const db = await tempDatabase();
     const dir = tempDir();
