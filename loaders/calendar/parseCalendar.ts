@@ -118,7 +118,11 @@ function eventRecord(block: Block, calendar: CalendarHeader, limits: ExpansionLi
   try {
     return { line: block.line, json: JSON.stringify(eventPayload(block, calendar, limits)) };
   } catch (error) {
-    return { line: block.line, raw: block.text.slice(0, MAX_RAW), error: `line ${block.line}: ${messageOf(error)}` };
+    // ical.js says what failed ("Could not extract integer from …"), not where: the UID says which event.
+    const uid = /^UID:(.+)$/im.exec(block.text)?.[1]?.trim();
+    const message = messageOf(error);
+    const which = uid && !message.includes(`VEVENT ${uid}`) ? `VEVENT ${uid}: ` : "";
+    return { line: block.line, raw: block.text.slice(0, MAX_RAW), error: `line ${block.line}: ${which}${message}` };
   }
 }
 

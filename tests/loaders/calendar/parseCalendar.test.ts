@@ -120,7 +120,7 @@ describe("parseCalendar on Outlook and Apple exports", () => {
       [10, undefined],
     ]);
     expect(records[0]!.error).toBe(
-      "line 3: unknown time zone TZID=Mars Standard Time: the file has no VTIMEZONE for it and it is not an IANA zone name",
+      "line 3: VEVENT a: unknown time zone TZID=Mars Standard Time: the file has no VTIMEZONE for it and it is not an IANA zone name",
     );
     expect(records[1]!.raw).toBe("BEGIN:VEVENT\r\nUID b without a colon\r\nEND:VEVENT");
     expect(parseCalendar("hello")).toEqual([{ line: 1, raw: "hello", error: "not an iCalendar file: it has no BEGIN:VCALENDAR line" }]);
