@@ -157,7 +157,11 @@ describe("analyze users against an OpenAI-compatible server on 127.0.0.1", () =>
       ].sort((a, b) => (a.user_key < b.user_key ? -1 : 1)),
     );
     expect(chosen.filter((c) => c.selection === "sample")).toHaveLength(2);
-    expect(server.requests).toHaveLength(5);
+    // Five user-days analysed; then the 14 people are segmented: one batch of embeddings, one labelling request.
+    const kinds = server.requests.map((r) =>
+      r.path.endsWith("/embeddings") ? "embeddings" : JSON.parse(r.body.toString()).response_format.json_schema.name,
+    );
+    expect(kinds.sort()).toEqual(["embeddings", "segment_labels", ...Array(5).fill("user_day_analysis")]);
     const [run] = await rows(file, "select max_users_per_day, sampled_users, anomaly_users from enrichment.user_analysis_runs");
     expect(run).toEqual({ max_users_per_day: 5, sampled_users: 2, anomaly_users: 3 });
   });
