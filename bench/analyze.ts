@@ -2,9 +2,11 @@
  * `analyze users` throughput against a rate-limited provider: 1,000 consenting people active on
  * one day, each with a few messages and plays, analysed through the mock OpenAI-compatible
  * server with 300 ms latency and a 600 requests/min limit (429 + Retry-After above it).
- * Sustained throughput = successful requests per minute between the first request and the last
- * answer, as a ratio of the limit (target ≥ 0.90); then the same run again, which must send 0
- * requests (every user-day is cached). The peer, in the same run: the same client without its
+ * The run's requests are the 1,000 analyses, then the segmentation's: the people's messages
+ * embedded through /v1/embeddings (64 a request) and one labelling request, all through the same
+ * limiter. Sustained throughput = successful requests per minute between the first request and
+ * the last answer, as a ratio of the limit (target ≥ 0.90); then the same run again, which must
+ * send 0 requests (every user-day, embedding and label is cached). The peer, in the same run: the same client without its
  * own pacing, left to find the limit through 429s and backoff (on --peer-users people).
  * Run: npx tsx bench/analyze.ts [--users 1000] [--rpm 600] [--peer-users 300]
  */
@@ -35,6 +37,7 @@ interface Measured {
   limited: number;
   seconds: number;
   rerunRequests: number;
+  embeddingRequests: number;
 }
 
 async function measure(users: number, paced: boolean): Promise<Measured> {
@@ -67,6 +70,8 @@ async function measure(users: number, paced: boolean): Promise<Measured> {
       });
     const first = await run();
     if (first.days[0]!.analysed !== users) throw new Error(`only ${first.days[0]!.analysed} of ${users} people analysed`);
+    if (first.segments?.embedded !== users || first.segments.labelledBy !== "provider")
+      throw new Error(`segments: ${JSON.stringify(first.segments)}`);
     const ok = server.requests.filter((r) => r.status === 200);
     const start = Math.min(...server.requests.map((r) => r.receivedAt));
     const last = Math.max(...ok.map((r) => r.receivedAt)) + LATENCY_MS;
@@ -79,6 +84,7 @@ async function measure(users: number, paced: boolean): Promise<Measured> {
       limited: before - ok.length,
       seconds,
       rerunRequests: server.requests.length - before,
+      embeddingRequests: ok.filter((r) => r.path.endsWith("/embeddings")).length,
     };
   } finally {
     await server.close();
@@ -90,8 +96,10 @@ const users = Number(values.users);
 const paced = await measure(users, true);
 const unpaced = await measure(Number(values["peer-users"]), false);
 const line = (name: string, m: Measured) =>
-  `${name} ${m.perMinute.toFixed(1)} requests/min over ${m.seconds.toFixed(1)} s (${m.ok} ok, ${m.limited} refused with 429; rerun: ${m.rerunRequests} requests)  ratio ${(m.perMinute / RPM).toFixed(3)}x`;
-console.log(`mock server: ${LATENCY_MS} ms latency, limit ${RPM} requests/min; one request per person-day`);
+  `${name} ${m.perMinute.toFixed(1)} requests/min over ${m.seconds.toFixed(1)} s (${m.ok} ok, of which ${m.embeddingRequests} embeddings; ${m.limited} refused with 429; rerun: ${m.rerunRequests} requests)  ratio ${(m.perMinute / RPM).toFixed(3)}x`;
+console.log(
+  `mock server: ${LATENCY_MS} ms latency, limit ${RPM} requests/min; one request per person-day, then the segments' embeddings and labels`,
+);
 console.log(line(`analyze users, ${users} people, paced by its limiter: `, paced), "(target >= 0.90x, rerun 0)");
 console.log(line(`analyze users, ${values["peer-users"]} people, no client pacing (peer):`, unpaced));
 console.log(`paced / unpaced: ${(paced.perMinute / unpaced.perMinute).toFixed(2)}x`);

@@ -25,11 +25,28 @@ export interface EmbedOptions {
   price: Price;
   guard: BudgetGuard;
   dryRun?: boolean;
+  /** Only these messages (default: every message): the days they were sent, and whose they are (null: anyone's). */
+  scope?: EmbedScope;
   onProgress?: (progress: Progress) => void;
+}
+
+export interface EmbedScope {
+  from: string;
+  to: string;
+  userKeys: string[] | null;
 }
 
 const PENDING = "duckform_embed_pending";
 const BATCH = { local: 1000, remote: 64 };
+
+/** A message's embedding key in SQL: its normalized text and the embedding model (bound as embeddingModelKey). */
+export function embeddingKeySql(text: string): string {
+  return `sha256(concat_ws(chr(31), ${normalizedTextSql(text)}, ?))`;
+}
+
+export function embeddingModelKey(provider: Provider): string {
+  return `${provider.name}:${provider.embeddingModel}`;
+}
 
 /**
  * Embeds the messages that have no embedding for the current embedding model (key: normalized
@@ -40,16 +57,22 @@ export async function embedMessages(connection: DuckDBConnection, options: Embed
   const { provider, circuit } = options;
   const summary = emptySummary(options.runId, "embed", provider, options.price, null, options.dryRun);
   const embeddings = quoteQualified(...options.tables.embeddings);
+  const { scope } = options;
+  const scopeSql = !scope
+    ? ""
+    : `and sent_date between ?::date and ?::date` +
+      (scope.userKeys ? ` and user_key in (select unnest(from_json(?::json, '["VARCHAR"]')))` : "");
+  const scopeParams = !scope ? [] : [scope.from, scope.to, ...(scope.userKeys ? [JSON.stringify(scope.userKeys)] : [])];
   await connection.run(
     `create or replace temp table ${PENDING} as
      with messages as (
-       select message_key, text, sha256(concat_ws(chr(31), ${normalizedTextSql("text")}, ?)) as embedding_key
+       select message_key, text, ${embeddingKeySql("text")} as embedding_key
        from ${quoteQualified(...options.tables.messages)}
-       where message_type = 'regular' and nullif(trim(text), '') is not null
+       where message_type = 'regular' and nullif(trim(text), '') is not null ${scopeSql}
      )
      select messages.* from messages
      anti join ${embeddings} as done on done.message_key = messages.message_key and done.embedding_key = messages.embedding_key`,
-    [`${provider.name}:${provider.embeddingModel}`],
+    [embeddingModelKey(provider), ...scopeParams],
   );
   try {
     const reader = await connection.runAndReadAll(

@@ -49,6 +49,7 @@ export interface AnalysisTables extends EnrichmentTables {
   insightDeadLetters: [string, string];
   analysisRuns: [string, string];
   segments: [string, string];
+  segmentLabels: [string, string];
 }
 
 export function analysisTables(projectDir: string): AnalysisTables {
@@ -61,6 +62,7 @@ export function analysisTables(projectDir: string): AnalysisTables {
     insightDeadLetters: find("user_insight_dead_letters"),
     analysisRuns: find("user_analysis_runs"),
     segments: find("user_segments"),
+    segmentLabels: find("segment_labels"),
   };
 }
 

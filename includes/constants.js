@@ -10,7 +10,7 @@ const SESSION_GAP_MINUTES = Number(vars.session_gap_minutes || 30);
 const END_DATE = vars.end_date || "2025-01-01";
 
 // Product event types the app sends; anything else is `unknown_event_type`.
-const EVENT_TYPES = ["play", "pause", "complete", "download", "share", "credit_limit_hit"];
+const EVENT_TYPES = ["play", "pause", "complete", "download", "share", "credit_limit_hit", "upgrade"];
 
 // Events outside this range are `timestamp_out_of_range` (a device clock, not a real time).
 const MIN_EVENT_AT = "2020-01-01";

@@ -8,6 +8,7 @@ import { createCircuit, DEFAULT_CIRCUIT, type Circuit } from "../circuit.ts";
 import { budgetSpend, costOf, createBudgetGuard, priceOf, type BudgetGuard, type Price } from "../cost.ts";
 import { loadLexicon } from "../lexicon.ts";
 import type { ProviderChoice } from "../providers/choice.ts";
+import { createProvider } from "../providers/createProvider.ts";
 import { RateLimiter } from "../rateLimiter.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { DEFAULT_RETRY, describeFailure, sendRequest, type RetryPolicy } from "../retry.ts";
@@ -75,7 +76,8 @@ interface Run {
  * behaviour. An analysis is cached by user × day × content × prompt version × model; an answer
  * that fails the schema or cites a message outside its context is asked again, then
  * dead-lettered. A provider that is down ends the run cleanly: what was done is kept, gold still
- * builds from the metrics. Then the behaviour segments are recomputed.
+ * builds from the metrics. Then the segments are recomputed from behaviour and message
+ * embeddings (segment.ts), through the same limiter, retries, circuit and budget.
  */
 export async function analyzeUsers(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const tables = analysisTables(options.projectDir);
@@ -90,6 +92,9 @@ export async function analyzeUsers(options: AnalyzeOptions): Promise<AnalyzeResu
         tables.insightDeadLetters,
         tables.analysisRuns,
         tables.segments,
+        tables.segmentLabels,
+        tables.embeddings,
+        tables.runs,
       ])
         await requireTable(connection, table);
       const lexicon = await loadLexicon(connection, tables);
@@ -134,7 +139,27 @@ export async function analyzeUsers(options: AnalyzeOptions): Promise<AnalyzeResu
         if (!/^\d{4}-\d{2}-\d{2}$/.test(last) || Number.isNaN(Date.parse(last)))
           throw new UserError(`--date: expected YYYY-MM-DD, got "${last}"`);
         for (const day of daysEnding(last, options.days ?? 1)) await analyseDay(connection, run, day, options);
-        if (!options.dryRun) run.result.segments = await segmentUsers(connection, tables, last, run.runId);
+        const embedder = createProvider(options.provider, lexicon);
+        run.result.segments = await segmentUsers(connection, tables, last, {
+          runId: run.runId,
+          choice: options.provider,
+          redact: run.redact,
+          nameWords: run.nameWords,
+          limiter: run.limiter,
+          retry: run.retry,
+          circuit: run.circuit,
+          guard: run.guard,
+          price: run.price,
+          concurrency: analyst.remote ? (options.concurrency ?? 4) : 1,
+          dryRun: options.dryRun === true,
+          counts: run.result,
+          embedder,
+          embeddingPrice: priceOf(embedder.name, embedder.embeddingModel),
+        });
+        if (run.circuit.down && run.result.status === "complete") {
+          run.result.status = "provider_unavailable";
+          run.result.note = run.circuit.down;
+        } else if (run.guard.reached && run.result.status === "complete") run.result.status = "budget_reached";
         return run.result;
       } finally {
         run.circuit.close();

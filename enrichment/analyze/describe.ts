@@ -1,4 +1,5 @@
 import type { AnalyzeResult } from "./analyze.ts";
+import { SEGMENT_DAYS } from "./segment.ts";
 
 /** The run's report in lines: per day, who was active, who could be sent, what the scaling plan selected and why. */
 export function describeAnalysis(result: AnalyzeResult): string[] {
@@ -14,10 +15,13 @@ export function describeAnalysis(result: AnalyzeResult): string[] {
       (result.costUsd > 0 ? `, $${result.costUsd.toFixed(4)}` : "") +
       (result.status === "complete" ? "" : `; ${result.status}${result.note ? `: ${result.note}` : ""}`),
   );
-  if (result.segments)
+  const segments = result.segments;
+  if (segments)
     lines.push(
-      `segments (${result.segments.users} people, 91 days to ${result.segments.day}): ` +
-        result.segments.segments.map((s) => `${s.label} ${s.users}`).join(", "),
+      `segments (${segments.users} people, ${SEGMENT_DAYS} days to ${segments.day}; ${segments.embedded} also by their messages' ` +
+        `${segments.embeddingModel} embeddings; labels from ${segments.labelledBy === "rules" ? "rules" : `${result.model}${segments.labelledBy === "cache" ? ", cached" : ""}`}): ` +
+        segments.segments.map((s) => `${s.label} ${s.users}`).join(", ") +
+        (segments.note ? ` (${segments.note})` : ""),
     );
   if (result.status === "provider_unavailable")
     lines.push("duckform: the provider is down; the rest waits for the next run, and `duckform run` still builds every metric.");

@@ -103,8 +103,12 @@ export function withMessageKeys(analysis: Analysis, keyOf: ReadonlyMap<string, s
 
 /** The JSON schema sent as structured output (length limits left out, as for annotations: zod checks them). */
 export function analysisJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(analysisSchema, { target: "draft-7", unrepresentable: "any" }) as Record<string, unknown>;
-  return strip(schema) as Record<string, unknown>;
+  return wireJsonSchema(analysisSchema);
+}
+
+/** A zod schema as strict structured output takes it: draft-7, without the limits servers reject (zod checks them on the answer). */
+export function wireJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return strip(z.toJSONSchema(schema, { target: "draft-7", unrepresentable: "any" })) as Record<string, unknown>;
 }
 
 const WIRE_UNSUPPORTED = new Set(["$schema", "minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"]);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Prng } from "./prng.ts";
 import { episodes, type Episode } from "./catalog.ts";
 import { people, type Person } from "./world.ts";
@@ -8,7 +9,7 @@ import { people, type Person } from "./world.ts";
  */
 
 /** The event types a valid product event has: includes/constants.js's EVENT_TYPES, which a test keeps equal. */
-export const EVENT_TYPES = ["play", "pause", "complete", "download", "share", "credit_limit_hit"] as const;
+export const EVENT_TYPES = ["play", "pause", "complete", "download", "share", "credit_limit_hit", "upgrade"] as const;
 
 export const DAY = 86_400_000;
 
@@ -140,6 +141,35 @@ export function activityModel(prng: Prng) {
     return events;
   };
 
+  const upgraded = new Set<string>();
+  /**
+   * A third of the free and plus listeners (by a hash of their id, not a draw: the generator's
+   * random stream stays as it was) upgrade to the next plan at the paywall, a minute after their
+   * first credit-limit hit. The sample's credit model keeps each listener's seed plan (plans have
+   * no history), so later months still count against the old limit.
+   */
+  const upgradeAfter = (user: Listener, hit: EventRecord): EventRecord | null => {
+    const { userId, plan } = user.person;
+    if (plan === "team" || upgraded.has(userId) || digest(userId).readUInt32BE(0) % 3 !== 0) return null;
+    upgraded.add(userId);
+    const at = hit[RECEIVED]! + 60_000;
+    const h = digest(`${String(hit.event_id)}:upgrade`).toString("hex");
+    const record: EventRecord = {
+      event_id: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`,
+      user_id: userId,
+      event_type: "upgrade",
+      occurred_at: iso(at),
+      received_at: iso(at + 2000),
+      session_id: hit.session_id!,
+      episode_id: hit.episode_id!,
+      credit_limit: CREDIT_LIMITS[plan === "free" ? "plus" : "team"],
+      platform: user.platform,
+      app_version: hit.app_version!,
+    };
+    record[RECEIVED] = at + 2000;
+    return record;
+  };
+
   /** One valid play event at `at`, for the planted lines and periods without listeners. */
   const standalone = (at: number, receivedAt = at + 2000): EventRecord => {
     const user = prng.pick(listeners);
@@ -147,7 +177,7 @@ export function activityModel(prng: Prng) {
     return event(user, episode, "play", at, { position_seconds: 0, credits_used: 0 }, `s_${prng.hex(12)}`, receivedAt);
   };
 
-  /** Exactly `quota` valid events in `period`, in listening sessions. */
+  /** Exactly `quota` valid events in `period`, in listening sessions, and the upgrades after their credit-limit hits. */
   const generate = (period: Period, quota: number, emit: (event: EventRecord) => void): void => {
     const active = listeners.filter((u) => u.from < period.end && u.until > period.start);
     const published = episodes().filter((e) => publishedAt(e) < period.end);
@@ -170,6 +200,9 @@ export function activityModel(prng: Prng) {
         if (made < quota) {
           emit(e);
           made++;
+          const upgrade = e.event_type === "credit_limit_hit" ? upgradeAfter(user, e) : null;
+          // On top of the quota: the upgrades leave every other event of the sample as it was.
+          if (upgrade) emit(upgrade);
         }
       }
     }
@@ -210,6 +243,10 @@ function withOffset(at: number, minutes: number): string {
 function uuid(prng: Prng): string {
   const h = prng.hex(32);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${"89ab"[parseInt(h[16]!, 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
 }
 
 function cumulate(weights: number[]): number[] {

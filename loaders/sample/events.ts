@@ -108,7 +108,8 @@ export function eventPeriods(): Period[] {
 }
 
 /**
- * Writes `events` distinct valid product events for 2024 into `<dir>/*.ndjson`, one file per
+ * Writes `events` distinct valid product events for 2024 (and the upgrades that some
+ * credit-limit hits lead to, on top: activity.ts) into `<dir>/*.ndjson`, one file per
  * period, each file written and released before the next is made (memory stays flat in
  * `events`), then plants the defects in `planted`. Deterministic in `seed`.
  */

@@ -83,6 +83,13 @@ describe("insights on the bundled sample, offline", () => {
       "select sum(churn_risk_users)::int as churn, sum(credit_exhausted_users)::int as exhausted from gold.rpt_pmf_signals where week_start between '2024-01-01' and '2024-03-31'",
     );
     expect(q1!.churn).toBeGreaterThan(10);
+    // The sample's upgrades all follow a credit-limit hit: the paywall converting.
+    const [year] = await rows(
+      database,
+      "select sum(upgraded_users)::int as upgraded, sum(upgraded_after_limit_users)::int as after_limit from gold.rpt_pmf_signals",
+    );
+    expect(year!.upgraded).toBeGreaterThan(0);
+    expect(year!.after_limit).toBe(year!.upgraded);
   });
 
   it("puts each planted group in its own segment", async () => {

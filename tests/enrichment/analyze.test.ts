@@ -1,12 +1,15 @@
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { analyzeUsers, type AnalyzeOptions } from "../../enrichment/analyze/analyze.ts";
 import { enrich } from "../../enrichment/enrich.ts";
+import { runProject } from "../../runner/run.ts";
 import type { Person } from "../../loaders/sample/world.ts";
 import { samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
 import type { TestMessage } from "../util/enrichment.ts";
 import { analysisDatabase, REPO } from "../util/enrichment.ts";
 import { startMockOpenai, type MockOpenAI } from "../util/mockOpenai.ts";
 import { sqlRows } from "../util/project.ts";
+import { tempDir } from "../util/tmp.ts";
 
 const rows = (file: string, sql: string) => sqlRows(file, sql, "duckform");
 const DAY = "2024-06-10";
@@ -157,9 +160,46 @@ describe("analyze users against an OpenAI-compatible server on 127.0.0.1", () =>
       ].sort((a, b) => (a.user_key < b.user_key ? -1 : 1)),
     );
     expect(chosen.filter((c) => c.selection === "sample")).toHaveLength(2);
-    expect(server.requests).toHaveLength(5);
+    // Five user-days analysed; then the 14 people are segmented: one batch of embeddings, one labelling request.
+    const kinds = server.requests.map((r) =>
+      r.path.endsWith("/embeddings") ? "embeddings" : JSON.parse(r.body.toString()).response_format.json_schema.name,
+    );
+    expect(kinds.sort()).toEqual(["embeddings", "segment_labels", ...Array(5).fill("user_day_analysis")]);
     const [run] = await rows(file, "select max_users_per_day, sampled_users, anomaly_users from enrichment.user_analysis_runs");
     expect(run).toEqual({ max_users_per_day: 5, sampled_users: 2, anomaly_users: 3 });
+
+    // The cap is daily: a week may hold the sum of its days' caps, and no day more than its own.
+    const capCheck = async () => {
+      const scratch = tempDir();
+      const checked = await runProject(REPO, {
+        database: file,
+        actions: ["analysis_sample_over_cap"],
+        resultsFile: join(scratch, "run_results.json"),
+        concurrency: 1,
+      });
+      return { status: checked.actions[0]!.status, rows: await rows(file, "select * from quality.analysis_sample_over_cap") };
+    };
+    expect(await capCheck()).toEqual({ status: "success", rows: [] });
+    const forge = (user: string, date: string, selection: string) =>
+      rows(
+        file,
+        `insert into enrichment.user_insights select '${user}', date '${date}', 'forged-' || '${user}', content_hash, provider, model,
+         prompt_version, '${selection}', null, output, sentiment, churn_risk, 0, 0, 0, run_id, now() from enrichment.user_insights limit 1`,
+      );
+    // The next day, under its cap: the week holds 2 + 4 sampled person-days of a cap of 10.
+    const next = before(-1);
+    await rows(
+      file,
+      `insert into enrichment.user_analysis_runs select run_id, date '${next}', * exclude (run_id, analysis_date) from enrichment.user_analysis_runs`,
+    );
+    for (const p of consenting.slice(20, 24)) await forge(p.userId, next, "sample");
+    expect(await capCheck()).toEqual({ status: "success", rows: [] });
+    // Four more on the first day: the week is within 10, the day is over its 5.
+    for (const p of consenting.slice(24, 28)) await forge(p.userId, DAY, "sample");
+    expect(await capCheck()).toMatchObject({
+      status: "failed",
+      rows: [{ sampled_person_days: 10, week_cap: 10, days_over_cap: [new Date(`${DAY}T00:00:00Z`)] }],
+    });
   });
 
   it("stops cleanly when the provider is down, leaving everyone for the next run", async () => {

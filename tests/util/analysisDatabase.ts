@@ -9,7 +9,7 @@ import { writeEnrichmentDatabase, type TestMessage } from "./enrichmentDatabase.
 const REPO = resolve(import.meta.dirname, "..", "..");
 
 /** The operations that create the tables `duckform analyze users` writes, empty. */
-const ANALYSIS_ACTIONS = ["user_insights", "user_insight_dead_letters", "user_analysis_runs", "user_segments"];
+const ANALYSIS_ACTIONS = ["user_insights", "user_insight_dead_letters", "user_analysis_runs", "user_segments", "segment_labels"];
 
 export interface TestEvent {
   user_key: string;

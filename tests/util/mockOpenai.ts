@@ -27,6 +27,8 @@ export interface Faults {
   stall: number;
   /** 200 whose user-day analysis cites a message id the context did not hold. */
   foreignEvidence: number;
+  /** 200 whose segment labels name a segment the request did not send. */
+  unknownSegment: number;
 }
 
 export interface MockOpenAIOptions {
@@ -74,6 +76,7 @@ const NO_FAULTS: Faults = {
   notJson: 0,
   stall: 0,
   foreignEvidence: 0,
+  unknownSegment: 0,
 };
 const HTML_PAGE = '<!doctype html>\n<html><head><title>Chat UI</title></head><body><div id="app"></div></body></html>';
 
@@ -229,8 +232,11 @@ export async function startMockOpenai(options: MockOpenAIOptions = {}): Promise<
       return;
     }
     const user = [...(body.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "{}";
-    if (schemaName(body.response_format) === "user_day_analysis") {
-      const content = JSON.stringify(analyse(user, fault === "foreignEvidence"));
+    const name = schemaName(body.response_format);
+    if (name === "user_day_analysis" || name === "segment_labels") {
+      const content = JSON.stringify(
+        name === "segment_labels" ? labelSegments(user, fault === "unknownSegment") : analyse(user, fault === "foreignEvidence"),
+      );
       send(res, record, 200, {
         id: `chatcmpl-${requests.length}`,
         object: "chat.completion",
@@ -330,6 +336,23 @@ function analyse(user: string, foreign: boolean) {
   };
   if (foreign) analysis.sentiment.evidence = ["m999"];
   return analysis;
+}
+
+/** Segment labels as a model might give them from the aggregates: the rule's label reworded. `unknown` names a segment that was not sent. */
+function labelSegments(user: string, unknown: boolean) {
+  let request: { segments?: { id: number; people: number; rule_label: string; above_average: string[] }[] } = {};
+  try {
+    request = JSON.parse(user);
+  } catch {
+    request = {};
+  }
+  const segments = (request.segments ?? []).map((s) => ({
+    id: s.id,
+    label: `mock ${s.rule_label}`,
+    description: `${s.people} people, above average in ${s.above_average.join(", ") || "nothing"}.`,
+  }));
+  if (unknown && segments.length > 0) segments[0]!.id = 999;
+  return { segments };
 }
 
 /** The category enum of the request's JSON schema, wherever the schema puts it. */
