@@ -1,6 +1,6 @@
 /**
  * A PGlite server for bench/postgres.ts, in its own process so that the engine's work is not
- * counted against the client measured: seed 002's messages table with `--rows` generated rows,
+ * counted against the client measured: seed 002's tables, the messages table with `--rows` generated rows,
  * served on 127.0.0.1. Prints `ready <port>` when it accepts connections; stops on SIGTERM.
  *
  *   npx tsx bench/pgliteServer.ts --rows 1000000
@@ -8,20 +8,13 @@
 import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { PRODUCT_SCHEMA } from "../loaders/sample/product.ts";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" } } });
 const rows = Number(values.rows);
 const pg = await PGlite.create();
+await pg.exec(PRODUCT_SCHEMA);
 await pg.exec(`
-  create table messages (
-    id uuid primary key,
-    conversation_id uuid not null,
-    role varchar(20) not null,
-    content text,
-    tokens integer,
-    created_at timestamptz not null,
-    updated_at timestamptz not null
-  );
   insert into messages
     select md5('m' || g)::uuid, md5('c' || (g / 12))::uuid, case when g % 2 = 0 then 'user' else 'assistant' end,
            'message ' || g || ' about the episode, with enough words to look like a real chat turn',

@@ -1,18 +1,25 @@
-import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { finished } from "node:stream/promises";
 import type pg from "pg";
-import Cursor from "pg-cursor";
+import { to as copyTo } from "pg-copy-streams";
 import type { Database } from "../../runner/database.ts";
 import { UserError, messageOf } from "../../runner/errors.ts";
 import { quoteLiteral } from "../../runner/quote.ts";
+import { inTransaction } from "../../runner/transaction.ts";
+import { sweepLanded } from "../../privacy/forgotten.ts";
 import { landDocuments, type LandResult, type SourceDocument } from "../land.ts";
-import { RAW_SCHEMA, ensureLandingTables, newLoadId } from "../ledger.ts";
+import { RAW_SCHEMA, applyDecision, ensureLandingTables, newLoadId, rawTable, writeLedger } from "../ledger.ts";
 import type { LoadProgress } from "../progress.ts";
+import { copyBatches, type CopyBatch } from "./copyBatches.ts";
+import { batchRowsSql, copyPlan, decodeCopyText, type CopyPlan } from "./payload.ts";
 import { connectPostgres, describeTable, displayUrl, quotePgIdent, type PostgresTable } from "./source.ts";
 
 /** Seed 002's product tables: what `load postgres` reads when no --tables are given. */
 export const DEFAULT_TABLES = ["conversations", "messages", "service_jobs", "user_actions"];
 
-/** Rows per batch: one transaction and one ledger entry each, and what the loader holds in memory at a time. */
+/** Rows per batch: one transaction and one ledger entry each, and one file on disk (two at a time while the next is read). */
 export const DEFAULT_BATCH_ROWS = 50_000;
 
 export interface PostgresLandResult extends LandResult {
@@ -44,9 +51,11 @@ interface Mark {
 
 /**
  * Lands tables of a live PostgreSQL database into `raw.postgres_<table>`, incrementally: each
- * table is read in (cursor, primary key) order after its high-water mark, through a server-side
- * cursor, one batch at a time, so memory holds one batch whatever the table's size. Each batch
- * lands in one transaction with its ledger entry, whose name carries the mark it ends at
+ * table is read in (cursor, primary key) order after its high-water mark by one
+ * `COPY (select …) TO STDOUT`, streamed through the pg client into batch files of `batchRows`
+ * rows (copyBatches.ts), so memory holds a chunk of the stream whatever the table's size. DuckDB
+ * reads each file and writes the payloads row_to_json would have (payload.ts) in one transaction
+ * with the batch's ledger entry, whose name carries the mark it ends at
  * (`messages@{"column":"updated_at",…}`): a load that dies mid-table (a dropped connection, a
  * kill) resumes after the last committed batch, nothing lost and nothing twice. The primary key
  * in the mark keeps rows that share a cursor value apart across a batch boundary. An updated row
@@ -104,59 +113,88 @@ async function landTable(
       `${table.name}: ${nulls.rows[0]!.n} rows have no ${table.cursor} and are not loaded; give them one, or load by another --cursor`,
     );
   }
+  const plan = copyPlan(table);
   const columns = [table.cursor, ...table.primaryKey];
   const t = (c: string) => `t.${quotePgIdent(c)}`;
+  // COPY takes no parameters: the mark's values go in as literals, which the session reads as
+  // standard strings (source.ts), cast to the columns' types.
   const after = mark
-    ? ` and (${columns.map(t).join(", ")}) > (${columns.map((c, i) => `$${i + 1}::${table.types.get(c)}`).join(", ")})`
+    ? ` and (${columns.map(t).join(", ")}) > (${[mark.cursor, ...mark.key].map((v, i) => `${quoteLiteral(v)}::${table.types.get(columns[i]!)}`).join(", ")})`
     : "";
-  const text = `select row_to_json(t)::text, ${columns.map((c) => `${t(c)}::text`).join(", ")}
-    from ${table.sql} as t where ${t(table.cursor)} is not null${after}
-    order by ${columns.map(t).join(", ")}`;
-  const cursor = client.query(new Cursor(text, mark ? [mark.cursor, ...mark.key] : [], { rowMode: "array" }));
-  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
-  let readFailed = false;
-  const read = () => {
-    const rows = cursor.read(batchRows);
-    rows.catch(() => (readFailed = true));
-    return rows;
-  };
+  const copy = client.query(
+    copyTo(`copy (select ${plan.selectSql} from ${table.sql} as t where ${t(table.cursor)} is not null${after}
+      order by ${columns.map(t).join(", ")}) to stdout`),
+  );
+  const dir = await mkdtemp(join(tmpdir(), "duckform-pg-"));
+  const batches = copyBatches(copy.iterator({ destroyOnReturn: false }), dir, options.batchRows ?? DEFAULT_BATCH_ROWS);
   try {
     // The next batch is read from PostgreSQL while this one lands in DuckDB.
-    let next = read();
+    let next = batches.next();
+    next.catch(() => undefined);
     for (;;) {
-      const rows = (await next) as string[][];
-      if (rows.length === 0) break;
-      next = rows.length < batchRows ? Promise.resolve([]) : read();
-      const last = rows.at(-1)!;
-      mark = { column: table.cursor, cursor: last[1]!, key: last.slice(2), batch: (mark?.batch ?? 0) + 1 };
-      const [result] = await landDocuments(db, raw, [batchDocument(table, shown, mark, rows)], { loadId });
-      results.push({ ...result!, table: raw });
+      const { value: batch, done } = await next;
+      if (done) break;
+      next = batches.next();
+      next.catch(() => undefined);
+      const fields = batch.lastRow.split("\t");
+      const [cursor, ...key] = plan.markColumns.map((i) => decodeCopyText(fields[i]!));
+      mark = { column: table.cursor, cursor: cursor!, key, batch: (mark?.batch ?? 0) + 1 };
+      const result = await landBatch(db, raw, plan, batch, `${table.name}@${JSON.stringify(mark)}`, `${shown} ${table.name}`, loadId);
+      await rm(batch.path);
+      results.push({ ...result, table: raw });
       progress.files++;
-      progress.rows += result!.rowsLanded;
+      progress.rows += result.rowsLanded;
       options.onProgress?.(progress);
     }
   } finally {
-    // Closing a cursor whose connection dropped never settles; the client is unusable then anyway.
-    if (!readFailed) await cursor.close().catch(() => undefined);
+    await batches.return(undefined).catch(() => undefined);
+    // A COPY given up half way (a batch failed to land) is read to its end, so that the
+    // connection can serve the next table.
+    if (!copy.readableEnded && !copy.errored) {
+      copy.resume();
+      await finished(copy).catch(() => undefined);
+    }
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
-function batchDocument(table: PostgresTable, shown: string, mark: Mark, rows: string[][]): SourceDocument {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const records = rows.map((row, i) => {
-    hash.update(row[0]!).update("\n");
-    bytes += row[0]!.length + 1;
-    return { line: i + 1, json: row[0]! };
-  });
-  return {
-    path: `${shown} ${table.name}`,
-    fileName: `${table.name}@${JSON.stringify(mark)}`,
-    sha256: hash.digest("hex"),
-    bytes,
-    lines: rows.length,
-    records,
-  };
+/**
+ * Lands one batch file in one transaction with its ledger row: DuckDB reads the file and writes
+ * each row's payload (payload.ts), then the count it inserted must be the rows Node counted.
+ * Rows come typed from PostgreSQL, so none can fail to be a JSON object: there is no quarantine.
+ */
+async function landBatch(
+  db: Database,
+  raw: string,
+  plan: CopyPlan,
+  batch: CopyBatch,
+  fileName: string,
+  path: string,
+  loadId: string,
+): Promise<LandResult> {
+  return db.withConnection((connection) =>
+    inTransaction(connection, async () => {
+      const result: LandResult = { fileName, path, status: "landed", rowsLanded: 0, rowsQuarantined: 0 };
+      const decision = await applyDecision(connection, raw, fileName, batch.sha256, false);
+      if (decision.status === "refused") Object.assign(result, { status: "refused", error: decision.error });
+      else if (decision.status === "skipped") result.status = "skipped";
+      else {
+        const inserted = await connection.run(
+          `insert into ${rawTable(raw)} (payload, _file, _line, _load_id, _loaded_at)
+          select ${plan.payloadSql}, ${quoteLiteral(fileName)}, n, ${quoteLiteral(loadId)}, current_timestamp
+          from ${batchRowsSql(plan, batch.path, batch.longestRow)}`,
+        );
+        if (inserted.rowsChanged !== batch.rows) {
+          throw new Error(`${fileName}: DuckDB read ${inserted.rowsChanged} rows of the ${batch.rows} PostgreSQL sent`);
+        }
+        result.rowsLanded = batch.rows - ((await sweepLanded(connection, raw, loadId, fileName)).get(fileName) ?? 0);
+      }
+      await writeLedger(connection, raw, loadId, [
+        { ...result, sha256: batch.sha256, bytes: batch.bytes, lines: batch.rows, blankLines: 0 },
+      ]);
+      return result;
+    }),
+  );
 }
 
 function failedBatch(table: PostgresTable, shown: string, error: string): SourceDocument {

@@ -30,7 +30,9 @@ export function displayUrl(url: string): string {
 /**
  * A connection to the product database. The password is the URL's or, as for psql, $PGPASSWORD
  * (the pg client reads it); it never appears in a message, which names the URL without it. The
- * session runs in UTC, so cursor values read back as text compare exactly when sent again.
+ * session runs in UTC with ISO dates, so cursor values read back as text compare exactly when
+ * sent again and timestamps come in the one text form payload.ts turns into row_to_json's; its
+ * string literals are standard (a backslash is itself), as runner/quote.ts writes them.
  */
 export async function connectPostgres(url: string): Promise<pg.Client> {
   const shown = displayUrl(url);
@@ -39,7 +41,7 @@ export async function connectPostgres(url: string): Promise<pg.Client> {
   client.on("error", () => undefined);
   try {
     await client.connect();
-    await client.query("set timezone = 'UTC'");
+    await client.query("set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set standard_conforming_strings = on");
   } catch (error) {
     await client.end().catch(() => undefined);
     throw new UserError(`cannot connect to ${shown}: ${messageOf(error)}`);

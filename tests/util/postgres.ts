@@ -13,6 +13,11 @@ export interface TestPostgres {
   url: string;
   /** Cuts every open client connection, as a network failure or a server restart would. */
   dropConnections(): void;
+  /**
+   * Cuts every connection once `bytes` more bytes have gone from the server to clients: a cut in
+   * the middle of a stream such as a COPY, wherever the kernel's buffers let the client read ahead.
+   */
+  dropAfter(bytes: number): void;
   /** Client connections opened through the proxy so far. */
   connections(): number;
 }
@@ -32,9 +37,20 @@ export async function startPostgres(schema = PRODUCT_SCHEMA): Promise<TestPostgr
   const [host, port] = server.getServerConn().split(":");
   const sockets = new Set<Socket>();
   let opened = 0;
+  let budget = Infinity;
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
   const proxy: Server = createServer((client) => {
     opened++;
     const upstream = createConnection({ host, port: Number(port) });
+    upstream.on("data", (chunk: Buffer) => {
+      budget -= chunk.length;
+      if (budget < 0) {
+        budget = Infinity;
+        dropAll();
+      }
+    });
     for (const [a, b] of [
       [client, upstream],
       [upstream, client],
@@ -59,8 +75,9 @@ export async function startPostgres(schema = PRODUCT_SCHEMA): Promise<TestPostgr
   return {
     pg,
     url: `postgres://postgres@127.0.0.1:${address.port}/postgres`,
-    dropConnections: () => {
-      for (const socket of sockets) socket.destroy();
+    dropConnections: dropAll,
+    dropAfter: (bytes) => {
+      budget = bytes;
     },
     connections: () => opened,
   };
