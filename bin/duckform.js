@@ -6,11 +6,11 @@
 import { pathToFileURL } from "node:url";
 import { freshBundle } from "./bundle.js";
 
-const bundle = await freshBundle();
+const bundle = await freshBundle("cli");
 if (bundle) {
   // Stack traces name the TypeScript files, as they do from source.
   process.setSourceMapsEnabled(true);
-  await import(pathToFileURL(bundle).href);
+  await import(pathToFileURL(bundle.file).href);
 } else {
   const { register } = await import("tsx/esm/api");
   register();
