@@ -13,17 +13,23 @@ export function registerTelegramCommand(load: Command): void {
     .option("--timezone <tz>", "zone of exports whose dates carry no offset: IANA name or +03:00", "UTC")
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
-    .action((dirs: string[], options: LoadCommandOptions & { timezone: string }) =>
-      runLoadCommand(
-        "load telegram",
-        options,
-        async (db, onProgress) => {
-          // Loaded on use, so that other commands do not load the HTML parser and its workers for this one.
-          const { loadTelegram } = await import("./load.ts");
-          const { chats, results } = await loadTelegram(db, dirs, { timezone: options.timezone, onProgress });
-          return { results, summary: ` from ${chats} chats` };
-        },
-        { refusedName: (result) => result.fileName },
-      ),
-    );
+    .action(async (dirs: string[], options: LoadCommandOptions & { timezone: string }) => {
+      // Loaded on use, so that other commands do not load the HTML parser and its workers for this one.
+      const { startTelegramParse } = await import("./load.ts");
+      // Parsing starts before the database opens (load.ts says why).
+      const parse = await startTelegramParse(dirs, { timezone: options.timezone });
+      try {
+        await runLoadCommand(
+          "load telegram",
+          options,
+          async (db, onProgress) => {
+            const { chats, results } = await parse.land(db, onProgress);
+            return { results, summary: ` from ${chats} chats` };
+          },
+          { refusedName: (result) => result.fileName },
+        );
+      } finally {
+        await parse.close();
+      }
+    });
 }

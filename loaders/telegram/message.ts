@@ -30,21 +30,22 @@ export interface TelegramReaction {
   count: number;
 }
 
+/**
+ * The text `JSON.stringify` gives for the message's fields in this order, written out by hand:
+ * every message goes through here, and this takes half the time of stringifying an object. The
+ * numbers are finite integers (parsed from digits) and `source` and `type` are fixed words, so
+ * they are written as they are; strings and reactions go through JSON.stringify.
+ */
 export function messageJson(m: TelegramMessage): string {
-  return JSON.stringify({
-    source: m.source,
-    chat_id: m.chat_id,
-    chat_name: m.chat_name,
-    message_id: m.message_id,
-    type: m.type,
-    author: m.author,
-    author_id: m.author_id,
-    via_bot: m.via_bot,
-    sent_at: m.sent_at,
-    text: m.text,
-    reply_to_message_id: m.reply_to_message_id,
-    forwarded_from: m.forwarded_from,
-    media_type: m.media_type,
-    reactions: m.reactions,
-  });
+  return (
+    `{"source":"${m.source}","chat_id":${text(m.chat_id)},"chat_name":${text(m.chat_name)},"message_id":${m.message_id},` +
+    `"type":"${m.type}","author":${text(m.author)},"author_id":${text(m.author_id)},"via_bot":${text(m.via_bot)},` +
+    `"sent_at":${text(m.sent_at)},"text":${JSON.stringify(m.text)},"reply_to_message_id":${m.reply_to_message_id},` +
+    `"forwarded_from":${text(m.forwarded_from)},"media_type":${text(m.media_type)},` +
+    `"reactions":${m.reactions === null ? "null" : JSON.stringify(m.reactions)}}`
+  );
+}
+
+function text(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(value);
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { freshBundle } from "../../bin/bundle.js";
 import type { SourceDocument } from "../land.ts";
 import type { ExportSource } from "./discover.ts";
 import { unpackDocument, type PackedDocument } from "./packed.ts";
@@ -19,7 +19,8 @@ interface Answer {
 
 /**
  * Worker threads that parse sources (chat folders, result.json files). Open it early: the
- * workers' code is bundled first (~0.1 s), which can overlap finding the chats.
+ * workers start meanwhile, and their code may need bundling first (~0.1 s). They run an esbuild
+ * bundle of worker.ts (bin/bundle.js), as neither tsx nor vitest reaches into worker threads.
  * With 0 threads it parses on the calling thread.
  */
 export class ParsePool {
@@ -35,19 +36,19 @@ export class ParsePool {
   }
 
   /**
-   * By default one worker per core but one: the calling thread lands what the workers parse, and
-   * DuckDB works meanwhile. On two cores a second worker cost ~0.7 s more CPU for the same
-   * corpus and no shorter wall time (bench/telegram.ts); on one core the calling thread parses.
+   * By default one worker per core. Parsing is most of a load's work and the calling thread's share
+   * (handing batches to DuckDB) is small: with one worker on two cores, the worker was the whole
+   * critical path and the calling thread sat idle for most of the load (cpu profiles of the bench).
    */
-  static async open(threads = availableParallelism() - 1): Promise<ParsePool> {
+  static async open(threads = availableParallelism()): Promise<ParsePool> {
     const count = Math.max(0, threads);
     const pool: ParsePool = new ParsePool(
       count,
       count === 0
         ? Promise.resolve([])
-        : workerCode().then((code) =>
+        : freshBundle("telegram-worker").then((bundle) =>
             Array.from({ length: count }, () => {
-              const worker = spawnWorker(code);
+              const worker = spawnWorker(bundle);
               worker.on("error", (error) => (pool.failure ??= error));
               return worker;
             }),
@@ -121,28 +122,9 @@ function describe(source: ExportSource): string {
   return source.kind === "json" ? source.file.path : dirname(source.pages[0]!.path);
 }
 
-/**
- * The workers' code: their entry and what it imports (the parsers, htmlparser2), bundled by
- * esbuild into one script. Workers are TypeScript like the rest of the code, and neither tsx nor
- * vitest reaches into worker threads; a worker that registered tsx itself took ~0.3 s of CPU
- * to start (a loader thread of its own, each module through it), a bundled one takes ~0.05 s.
- */
-async function workerCode(): Promise<string> {
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    logLevel: "silent",
-  });
-  return result.outputFiles[0]!.text;
-}
-
-function spawnWorker(code: string): Worker {
+function spawnWorker(bundle: { file: string } | { code: string }): Worker {
   // A parse allocates a page's strings and drops them; a larger young generation keeps most of
   // that garbage out of the slower old-generation collections.
-  return new Worker(code, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+  const resourceLimits = { maxYoungGenerationSizeMb: 64 };
+  return "file" in bundle ? new Worker(bundle.file, { resourceLimits }) : new Worker(bundle.code, { eval: true, resourceLimits });
 }
