@@ -4,7 +4,7 @@ import { analyzeUsers, type AnalyzeOptions } from "../../enrichment/analyze/anal
 import { enrich } from "../../enrichment/enrich.ts";
 import { runProject } from "../../runner/run.ts";
 import type { Person } from "../../loaders/sample/world.ts";
-import { samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
+import { mockAnalyzeOptions, samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
 import type { TestMessage } from "../util/enrichment.ts";
 import { analysisDatabase, REPO } from "../util/enrichment.ts";
 import { startMockOpenai, type MockOpenAI } from "../util/mockOpenai.ts";
@@ -56,17 +56,8 @@ function day(consenting: Person[], declining: Person[], anomalous: Person[]) {
   return { messages, events };
 }
 
-function options(file: string, url: string, extra: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
-  return {
-    projectDir: REPO,
-    database: file,
-    provider: { name: "openai", model: "mock-model", baseURL: url, apiKey: "test", timeoutMs: 5_000 },
-    date: DAY,
-    concurrency: 4,
-    retry: { retries: 2, minDelayMs: 10, maxDelayMs: 50 },
-    ...extra,
-  };
-}
+/** The mock server's analysis of DAY. */
+const options = (file: string, url: string, extra: Partial<AnalyzeOptions> = {}) => mockAnalyzeOptions(file, url, DAY, extra);
 
 describe("analyze users against an OpenAI-compatible server on 127.0.0.1", () => {
   const { consenting, declining, all } = samplePeople();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { analyzeUsers, type AnalyzeOptions } from "../../enrichment/analyze/analyze.ts";
 import type { Person } from "../../loaders/sample/world.ts";
-import { samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
+import { mockAnalyzeOptions, samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
 import { analysisDatabase, REPO, type TestMessage } from "../util/enrichment.ts";
 import { startMockOpenai, type MockOpenAI, type RecordedRequest } from "../util/mockOpenai.ts";
 import { sqlRows } from "../util/project.ts";
@@ -42,17 +42,9 @@ function varied(people: Person[]): TestEvent[] {
 const signed = (p: Person, i: number) =>
   `${p.displayName} here (${p.email}, ${p.slackUserId ?? p.userId}): the app crashes on resume, ${["and a sleep timer is missing", "and downloads fail offline"][i % 2]}`;
 
-function options(file: string, url: string, extra: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
-  return {
-    projectDir: REPO,
-    database: file,
-    provider: { name: "openai", model: "mock-model", baseURL: url, apiKey: "test", timeoutMs: 5_000 },
-    date: DAY,
-    concurrency: 4,
-    retry: { retries: 1, minDelayMs: 10, maxDelayMs: 50 },
-    ...extra,
-  };
-}
+/** The mock server's analysis of DAY, retried once. */
+const options = (file: string, url: string, extra: Partial<AnalyzeOptions> = {}) =>
+  mockAnalyzeOptions(file, url, DAY, { retry: { retries: 1, minDelayMs: 10, maxDelayMs: 50 }, ...extra });
 
 const body = (r: RecordedRequest) => r.body.toString("utf8");
 const isLabelling = (r: RecordedRequest) => body(r).includes('"name":"segment_labels"');

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { AnalyzeOptions } from "../../enrichment/analyze/analyze.ts";
 import { people, type Person } from "../../loaders/sample/world.ts";
 import { Database } from "../../runner/database.ts";
 import { runProject } from "../../runner/run.ts";
@@ -89,4 +90,17 @@ export async function writeAnalysisDatabase(
 export function samplePeople(): { consenting: Person[]; declining: Person[]; all: Person[] } {
   const all = people().filter((p) => !p.isInternal);
   return { consenting: all.filter((p) => p.analysisConsent), declining: all.filter((p) => !p.analysisConsent), all: people() };
+}
+
+/** `analyze users` of the repo's project on `file` through the mock OpenAI server at `url`, with short retries. */
+export function mockAnalyzeOptions(file: string, url: string, date: string, extra: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
+  return {
+    projectDir: REPO,
+    database: file,
+    provider: { name: "openai", model: "mock-model", baseURL: url, apiKey: "test", timeoutMs: 5_000 },
+    date,
+    concurrency: 4,
+    retry: { retries: 2, minDelayMs: 10, maxDelayMs: 50 },
+    ...extra,
+  };
 }
