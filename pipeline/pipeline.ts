@@ -131,8 +131,12 @@ async function runStages(ctx: Context): Promise<void> {
   if (!config.file) {
     const sample = await stage("sample", async () => {
       const { dir, generated } = await stages.ensureSample(projectDir);
-      sources = stages.sampleSources(dir);
-      return generated ? { summary: `generated the bundled sample in ${dir}` } : { status: "skipped", summary: `already in ${dir}` };
+      const listed = stages.sampleSources(dir);
+      sources = listed.sources;
+      const older = listed.missing.length > 0 ? ` (an older sample without ${listed.missing.join(", ")}: remove it to get them)` : "";
+      return generated
+        ? { summary: `generated the bundled sample in ${dir}` }
+        : { status: "skipped", summary: `already in ${dir}${older}` };
     });
     if (!sample) return;
   }
