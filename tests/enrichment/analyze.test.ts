@@ -7,7 +7,7 @@ import type { Person } from "../../loaders/sample/world.ts";
 import { mockAnalyzeOptions, samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
 import type { TestMessage } from "../util/enrichment.ts";
 import { analysisDatabase, REPO } from "../util/enrichment.ts";
-import { startMockOpenai, type MockOpenAI } from "../util/mockOpenai.ts";
+import { startMockOpenai, stoppedMockOpenaiUrl, type MockOpenAI } from "../util/mockOpenai.ts";
 import { sqlRows } from "../util/project.ts";
 import { tempDir } from "../util/tmp.ts";
 
@@ -196,9 +196,7 @@ describe("analyze users against an OpenAI-compatible server on 127.0.0.1", () =>
   it("stops cleanly when the provider is down, leaving everyone for the next run", async () => {
     const { messages, events } = day(consenting.slice(0, 3), [], []);
     const file = await analysisDatabase(messages, events);
-    const gone = await startMockOpenai();
-    const url = gone.url;
-    await gone.close();
+    const url = await stoppedMockOpenaiUrl();
     const down = await analyzeUsers(options(file, url));
     expect(down.status).toBe("provider_unavailable");
     expect(down.days[0]).toMatchObject({ analysed: 0, deadLettered: 0, left: 3 });

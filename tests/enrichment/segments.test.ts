@@ -3,7 +3,7 @@ import { analyzeUsers, type AnalyzeOptions } from "../../enrichment/analyze/anal
 import type { Person } from "../../loaders/sample/world.ts";
 import { mockAnalyzeOptions, samplePeople, type TestEvent } from "../util/analysisDatabase.ts";
 import { analysisDatabase, REPO, type TestMessage } from "../util/enrichment.ts";
-import { startMockOpenai, type MockOpenAI, type RecordedRequest } from "../util/mockOpenai.ts";
+import { startMockOpenai, stoppedMockOpenaiUrl, type MockOpenAI, type RecordedRequest } from "../util/mockOpenai.ts";
 import { sqlRows } from "../util/project.ts";
 
 const rows = (file: string, sql: string) => sqlRows(file, sql, "duckform");
@@ -124,9 +124,7 @@ describe("personas from behaviour and message embeddings", () => {
   it("keeps the rule labels when the provider is down, and still writes the segments", async () => {
     const { messages, events } = day(consenting.slice(0, 9), signed);
     const file = await analysisDatabase(messages, events);
-    const gone = await startMockOpenai();
-    const url = gone.url;
-    await gone.close();
+    const url = await stoppedMockOpenaiUrl();
     const down = await analyzeUsers(options(file, url));
     expect(down.status).toBe("provider_unavailable");
     expect(down.segments).toMatchObject({ users: 9, embedded: 0, labelledBy: "rules" });

@@ -398,3 +398,10 @@ function hash(text: string): number {
 function unitSequence(key: string): () => number {
   return createPrng(hash(key)).next;
 }
+
+/** The address of a mock server that has stopped: a provider that is down (connection refused). */
+export async function stoppedMockOpenaiUrl(): Promise<string> {
+  const gone = await startMockOpenai();
+  await gone.close();
+  return gone.url;
+}
