@@ -8,7 +8,7 @@ import { sweepLanded } from "../../privacy/forgotten.ts";
 import type { LandResult } from "../land.ts";
 import type { LoadProgress } from "../progress.ts";
 import { applyDecision, ensureLandingTables, landedContent, newLoadId, rawTable, writeLedger } from "../ledger.ts";
-import { setMemoryLimit, withMemoryFor } from "./memory.ts";
+import { endLoadMemory, isOutOfMemory, releaseMemory, setLoadMemory, withMemoryFallback, withMemoryFor } from "./memory.ts";
 import {
   DEFAULT_MAX_LINE,
   csvLinesSql,
@@ -107,44 +107,57 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
   const results: NdjsonResult[] = [];
   await db.withConnection(async (connection) => {
     await ensureLandingTables(connection, options.table);
-    if (options.memoryLimit) await setMemoryLimit(connection, options.memoryLimit);
+    const memory = await setLoadMemory(connection, options.memoryLimit);
     if (options.onProgress) await connection.run("set enable_progress_bar = true; set enable_progress_bar_print = false");
-    for (const file of files) {
-      const bytesBefore = progress.bytes;
-      progress.file = file.fileName;
-      // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
-      let scanned = 0;
-      let inserted = 0;
-      const report = () => {
-        progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
+    try {
+      for (const file of files) {
+        const bytesBefore = progress.bytes;
+        progress.file = file.fileName;
+        // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
+        let scanned = 0;
+        let inserted = 0;
+        const report = () => {
+          progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
+          options.onProgress?.(progress);
+        };
+        const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
+        let result: NdjsonResult;
+        try {
+          result = await withMemoryFallback(connection, memory, (memoryLimit) =>
+            landNdjsonFile(connection, file, { ...fileOptions, memoryLimit }, (bytes) => ((scanned = bytes), report())),
+          );
+        } catch (error) {
+          result = await recordFailure(connection, file, fileOptions, error);
+        } finally {
+          watch?.stop();
+        }
+        await releaseMemory(connection, memory.limit);
+        results.push(result);
+        progress.files++;
+        progress.bytes = bytesBefore + file.bytes;
+        progress.rows += result.rowsLanded;
         options.onProgress?.(progress);
-      };
-      const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
-      let result: NdjsonResult;
-      try {
-        result = await landNdjsonFile(connection, file, fileOptions, (bytes) => ((scanned = bytes), report()));
-      } catch (error) {
-        result = await recordFailure(connection, file, fileOptions, error);
-      } finally {
-        watch?.stop();
       }
-      results.push(result);
-      progress.files++;
-      progress.bytes = bytesBefore + file.bytes;
-      progress.rows += result.rowsLanded;
-      options.onProgress?.(progress);
+    } finally {
+      await endLoadMemory(connection, memory);
     }
   });
   return results;
 }
 
-type FileOptions = NdjsonOptions & ReaderOptions;
+/** A file's options, with the memory limit it lands under (see setLoadMemory). */
+type FileOptions = NdjsonOptions & ReaderOptions & { memoryLimit: string };
 
 /**
  * Writes the ledger row of a file that could not land, with the first error's message:
  * its own transaction was rolled back, so the rows it had inserted are gone with it.
  */
-async function recordFailure(connection: DuckDBConnection, file: NdjsonFile, options: FileOptions, error: unknown): Promise<NdjsonResult> {
+async function recordFailure(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  options: ReaderOptions,
+  error: unknown,
+): Promise<NdjsonResult> {
   const result: NdjsonResult = {
     fileName: file.fileName,
     path: file.path,
@@ -168,7 +181,7 @@ function describeFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === "string" && code.startsWith("Z_")) return `not a readable gzip file (${messageOf(error)})`;
   const first = messageOf(error).split("\n")[0];
-  return /^Out of Memory Error/.test(first) ? `${first}; give the load more memory with --memory-limit` : first;
+  return isOutOfMemory(error) ? `${first}; give the load more memory with --memory-limit` : first;
 }
 
 /**
