@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 
@@ -14,4 +14,19 @@ export async function duckform(args: string[], cwd = ROOT): Promise<{ code: numb
     const e = error as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
   }
+}
+
+/** `duckform …` as above, under GNU time (scripts/testDependencies.sh installs it), with the peak RSS it reports. */
+export function timedDuckform(args: string[], cwd = ROOT): { status: number | null; stdout: string; stderr: string; peakMb: number } {
+  const child = spawnSync("/usr/bin/time", ["-f", "peak-rss-kb %M", process.execPath, resolve(ROOT, "bin/duckform.js"), ...args], {
+    cwd,
+    encoding: "utf8",
+  });
+  const peak = /peak-rss-kb (\d+)/.exec(child.stderr);
+  return {
+    status: child.status,
+    stdout: child.stdout,
+    stderr: child.stderr.replace(/(Command exited with non-zero status \d+\n)?peak-rss-kb \d+\n/, ""),
+    peakMb: Number(peak?.[1]) / 1024,
+  };
 }

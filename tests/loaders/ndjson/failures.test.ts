@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { wideEvents } from "../../../bench/generateEvents.ts";
 import { loadNdjson } from "../../../loaders/ndjson/load.ts";
 import { Database } from "../../../runner/database.ts";
+import { timedDuckform } from "../../util/cli.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
 const repo = resolve(import.meta.dirname, "../../..");
@@ -61,6 +62,43 @@ describe("big files", () => {
         error: "line of 300,011 bytes (293.0 KiB) is over the 97.7 KiB line limit; its first 65,536 bytes are kept",
       });
       expect(await queryRows(db, "select _line from raw.events order by _line")).toEqual([{ _line: 1 }, { _line: 3 }]);
+    },
+  );
+});
+
+describe("a directory of big files", () => {
+  it(
+    "lands ten 40 MB files of 10 KB lines, GH Archive events and a 24 MB line, names the truncated gzip, and peaks under 600 MB",
+    { timeout: 180_000 },
+    async () => {
+      const dir = tempDir();
+      const wide = wideEvents(4000, 10_000);
+      for (let i = 0; i < 10; i++) writeFileSync(join(dir, `wide-${i}.ndjson`), wide);
+      writeFileSync(join(dir, "gharchive.ndjson"), readFileSync(gharchive));
+      writeFileSync(join(dir, "single-24mb.ndjson"), JSON.stringify({ id: "big", blob: "y".repeat(24 * 2 ** 20) }) + "\n");
+      const zipped = gzipSync(wide);
+      writeFileSync(join(dir, "wide-5-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
+      const database = join(tempDir(), "directory.duckdb");
+
+      const run = timedDuckform(["load", "ndjson", dir, "--table", "events", "--database", database]);
+      expect(run.stderr).toBe(
+        `duckform: failed ${join(dir, "wide-5-truncated.ndjson.gz")}: not a readable gzip file (unexpected end of file); a rerun retries it\n`,
+      );
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(/^load ndjson: files 12 landed, 0 skipped, 0 refused, 1 failed; 40,005 rows landed, 0 quarantined/);
+      expect(run.peakMb).toBeLessThan(600);
+
+      const db = await Database.open(database, "directory");
+      try {
+        const landed = await queryRows(db, "select _file, count(*)::int as n from raw.events group by _file order by _file");
+        expect(landed).toEqual([
+          { _file: "gharchive.ndjson", n: 4 },
+          { _file: "single-24mb.ndjson", n: 1 },
+          ...Array.from({ length: 10 }, (_, i) => ({ _file: `wide-${i}.ndjson`, n: 4000 })),
+        ]);
+      } finally {
+        db.close();
+      }
     },
   );
 });

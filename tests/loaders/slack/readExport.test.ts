@@ -1,31 +1,17 @@
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Zip, ZipDeflate, strToU8, unzipSync, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { loadSlack } from "../../../loaders/slack/load.ts";
 import { UserError } from "../../../runner/errors.ts";
+import { timedDuckform } from "../../util/cli.ts";
 import { queryRows, tempDatabase, tempDir } from "../../util/tmp.ts";
 
 const repo = resolve(import.meta.dirname, "../../..");
 const archive = resolve(repo, "../shared/fixtures/slack-export-viewer-testarchive.zip");
 const realEntries = unzipSync(readFileSync(archive));
 
-/** `duckform load slack …` under /usr/bin/time, with the peak RSS it reports. */
-function cli(args: string[]) {
-  const run = spawnSync(
-    "/usr/bin/time",
-    ["-f", "peak-rss-kb %M", process.execPath, "--import", "tsx", join(repo, "runner/cli.ts"), "load", "slack", ...args],
-    { cwd: repo, encoding: "utf8" },
-  );
-  const peak = /peak-rss-kb (\d+)/.exec(run.stderr);
-  return {
-    status: run.status,
-    stdout: run.stdout,
-    stderr: run.stderr.replace(/(Command exited with non-zero status \d+\n)?peak-rss-kb \d+\n/, ""),
-    peakMb: Number(peak?.[1]) / 1024,
-  };
-}
+const cli = (args: string[]) => timedDuckform(["load", "slack", ...args]);
 
 /** The real 2016 export plus `extra` entries, written as one zip. */
 function exportZip(dir: string, extra: Record<string, Uint8Array>): string {
