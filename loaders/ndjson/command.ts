@@ -9,7 +9,10 @@ export function registerNdjsonCommand(load: Command): void {
     .argument("<paths...>", "files, or directories searched recursively")
     .requiredOption("--table <name>", "the table to land into, as raw.<name>")
     .option("--replace", "replace the rows of a file whose content changed since it was landed")
-    .option("--memory-limit <size>", "DuckDB's memory limit while loading, e.g. 4GB (default: DuckDB's share of RAM)")
+    .option(
+      "--memory-limit <size>",
+      "DuckDB's memory limit while loading, e.g. 4GB (default: 256MB, and DuckDB's share of RAM for a file that needs more)",
+    )
     .option("--project <dir>", "Dataform project directory", ".")
     .option("--database <file>", "DuckDB database file (default: the project's)")
     .action((paths: string[], options: LoadCommandOptions & { table: string; replace?: boolean; memoryLimit?: string }) =>

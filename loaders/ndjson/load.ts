@@ -8,7 +8,15 @@ import { sweepLanded } from "../../privacy/forgotten.ts";
 import type { LandResult } from "../land.ts";
 import type { LoadProgress } from "../progress.ts";
 import { applyDecision, ensureLandingTables, landedContent, newLoadId, rawTable, writeLedger } from "../ledger.ts";
-import { endLoadMemory, isOutOfMemory, releaseMemory, setLoadMemory, withMemoryFallback, withMemoryFor } from "./memory.ts";
+import {
+  endLoadMemory,
+  isOutOfMemory,
+  releaseMemory,
+  setLoadMemory,
+  withMemoryFallback,
+  withMemoryFor,
+  type LoadMemory,
+} from "./memory.ts";
 import {
   DEFAULT_MAX_LINE,
   csvLinesSql,
@@ -31,7 +39,10 @@ export interface NdjsonOptions {
    * shows it can do so exactly, else streams lines from Node; "stream" always streams.
    */
   reader?: "auto" | "stream";
-  /** DuckDB's memory limit for the load (`4GB`); by default DuckDB's own share of the machine's RAM. */
+  /**
+   * DuckDB's memory limit for the load (`4GB`), left in force after it. By default files land
+   * under WORKING_MEMORY_LIMIT, a file that runs out of it under DuckDB's share of RAM.
+   */
   memoryLimit?: string;
   /** A longer line is quarantined with its size instead of landing (default `MAX_LINE_BYTES`). */
   maxLineBytes?: number;
@@ -110,39 +121,52 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
     const memory = await setLoadMemory(connection, options.memoryLimit);
     if (options.onProgress) await connection.run("set enable_progress_bar = true; set enable_progress_bar_print = false");
     try {
-      for (const file of files) {
-        const bytesBefore = progress.bytes;
-        progress.file = file.fileName;
-        // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
-        let scanned = 0;
-        let inserted = 0;
-        const report = () => {
-          progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
-          options.onProgress?.(progress);
-        };
-        const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
-        let result: NdjsonResult;
-        try {
-          result = await withMemoryFallback(connection, memory, (memoryLimit) =>
-            landNdjsonFile(connection, file, { ...fileOptions, memoryLimit }, (bytes) => ((scanned = bytes), report())),
-          );
-        } catch (error) {
-          result = await recordFailure(connection, file, fileOptions, error);
-        } finally {
-          watch?.stop();
-        }
-        await releaseMemory(connection, memory.limit);
-        results.push(result);
-        progress.files++;
-        progress.bytes = bytesBefore + file.bytes;
-        progress.rows += result.rowsLanded;
-        options.onProgress?.(progress);
-      }
+      for (const file of files) results.push(await landReporting(connection, file, fileOptions, memory, progress));
     } finally {
       await endLoadMemory(connection, memory);
     }
   });
   return results;
+}
+
+/**
+ * Lands one file of a load and reports its progress: again under DuckDB's share if it ran out
+ * of memory under the working limit, recorded as failed if it still cannot land. Then DuckDB
+ * frees what it kept from the file.
+ */
+async function landReporting(
+  connection: DuckDBConnection,
+  file: NdjsonFile,
+  options: NdjsonOptions & ReaderOptions,
+  memory: LoadMemory,
+  progress: LoadProgress,
+): Promise<NdjsonResult> {
+  const bytesBefore = progress.bytes;
+  progress.file = file.fileName;
+  // A file's share of the bar is half Node's scan, half DuckDB's insert; they may overlap.
+  let scanned = 0;
+  let inserted = 0;
+  const report = () => {
+    progress.bytes = bytesBefore + (scanned + inserted * file.bytes) / 2;
+    options.onProgress?.(progress);
+  };
+  const watch = options.onProgress ? watchQueryProgress(connection, (fraction) => ((inserted = fraction), report())) : undefined;
+  let result: NdjsonResult;
+  try {
+    result = await withMemoryFallback(connection, memory, (memoryLimit) =>
+      landNdjsonFile(connection, file, { ...options, memoryLimit }, (bytes) => ((scanned = bytes), report())),
+    );
+  } catch (error) {
+    result = await recordFailure(connection, file, options, error);
+  } finally {
+    watch?.stop();
+  }
+  await releaseMemory(connection, memory.limit);
+  progress.files++;
+  progress.bytes = bytesBefore + file.bytes;
+  progress.rows += result.rowsLanded;
+  options.onProgress?.(progress);
+  return result;
 }
 
 /** A file's options, with the memory limit it lands under (see setLoadMemory). */
