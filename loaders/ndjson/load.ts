@@ -121,7 +121,12 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
     const memory = await setLoadMemory(connection, options.memoryLimit);
     if (options.onProgress) await connection.run("set enable_progress_bar = true; set enable_progress_bar_print = false");
     try {
-      for (const file of files) results.push(await landReporting(connection, file, fileOptions, memory, progress));
+      for (const file of files) {
+        results.push(await landReporting(connection, file, fileOptions, memory, progress));
+        // Before the next file, and before the checkpoint: holding a file's buffers through the
+        // final checkpoint took the 430 MB directory from 440 to 590 MB.
+        await releaseMemory(connection, memory.limit);
+      }
     } finally {
       await endLoadMemory(connection, memory);
     }
@@ -161,7 +166,6 @@ async function landReporting(
   } finally {
     watch?.stop();
   }
-  await releaseMemory(connection, memory.limit);
   progress.files++;
   progress.bytes = bytesBefore + file.bytes;
   progress.rows += result.rowsLanded;

@@ -42,14 +42,16 @@ export async function setLoadMemory(connection: DuckDBConnection, given: string 
 
 /**
  * Ends a load: one checkpoint, under the load's limit, writes what the load committed to the
- * WAL; the checkpoint threshold goes back, and so does DuckDB's default share unless the user
- * gave a limit. The share is set and then reset: the set moves DuckDB's buffer pool to it (as
- * printed, to 0.1 GiB), the reset puts back the setting's exact value. A reset alone leaves the
- * pool at the last limit set (duckdb/duckdb#22203, still so in 1.5.6).
+ * WAL, and DuckDB frees what it kept. The checkpoint threshold goes back, and so does DuckDB's
+ * default share unless the user gave a limit. The share is set and then reset: the set moves
+ * DuckDB's buffer pool to it (as printed, to 0.1 GiB), the reset puts back the setting's exact
+ * value. A reset alone leaves the pool at the last limit set (duckdb/duckdb#22203, still so in
+ * 1.5.6).
  */
 export async function endLoadMemory(connection: DuckDBConnection, memory: LoadMemory): Promise<void> {
   try {
     await withMemoryFallback(connection, memory, () => connection.run("checkpoint"));
+    await releaseMemory(connection, memory.limit);
   } finally {
     await connection.run(`set checkpoint_threshold = ${quoteLiteral(memory.checkpointThreshold)}`);
     if (!memory.given) {
