@@ -136,8 +136,7 @@ export async function loadNdjson(db: Database, paths: string[], options: NdjsonO
 
 /**
  * Lands one file of a load and reports its progress: again under DuckDB's share if it ran out
- * of memory under the working limit, recorded as failed if it still cannot land. Then DuckDB
- * frees what it kept from the file.
+ * of memory under the working limit, recorded as failed if it still cannot land.
  */
 async function landReporting(
   connection: DuckDBConnection,

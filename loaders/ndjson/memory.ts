@@ -134,16 +134,18 @@ const RELEASE_LIMIT = "8MB";
 
 /**
  * Hands back to the system the memory DuckDB kept from the file just landed. DuckDB keeps
- * the buffers a statement freed, up to its memory limit, and duckdb_memory() does not count
- * them: over a directory of wide files the process grew by ~100 MB a file. Lowering the limit
- * for a moment makes DuckDB free them; a committed file loses nothing, as what is evicted is
- * on disk or in the temp directory.
+ * the buffers a statement freed, and duckdb_memory() does not count them: over a directory of
+ * wide files the process grew by ~100 MB a file, to 700 MB under a 256 MB limit and 1 GB under
+ * the default. Lowering the limit for a moment makes DuckDB free them; a committed file loses
+ * nothing, as what is evicted is on disk or in the temp directory. A statement running on
+ * another connection of the instance could run out of memory in that moment, so this is for a
+ * load that has the instance to itself, as `load ndjson` and each pipeline stage do.
  */
 export async function releaseMemory(connection: DuckDBConnection, limit: string): Promise<void> {
   try {
     await setMemoryLimit(connection, RELEASE_LIMIT);
   } catch {
-    // Some memory is pinned (another connection's statement, say): DuckDB freed what it could.
+    // Some memory is pinned: DuckDB freed what it could.
   } finally {
     await setMemoryLimit(connection, limit);
   }
