@@ -22,7 +22,7 @@ function cli(args: string[]) {
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at |node:internal|triggerUncaughtException/);
 
 describe("big files", () => {
-  it("lands 4,000 lines of 10 KB (a 41 MB file) and a single 20 MB line, with DuckDB's default memory", { timeout: 120_000 }, () => {
+  it("lands 4,000 lines of 10 KB (a 41 MB file) and a single 20 MB line, with the default memory", { timeout: 120_000 }, () => {
     const dir = tempDir();
     writeFileSync(join(dir, "wide.ndjson"), wideEvents(4000, 10_000));
     writeFileSync(join(dir, "one-line.ndjson"), JSON.stringify({ id: "big", blob: "y".repeat(20 * 1024 * 1024) }) + "\n");
