@@ -1,5 +1,7 @@
-import { createWriteStream } from "node:fs";
+import { copyFileSync, createWriteStream, writeFileSync } from "node:fs";
 import { once } from "node:events";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { EVENT_TYPES } from "../loaders/sample/activity.ts";
 import { createPrng } from "../loaders/sample/prng.ts";
 
@@ -59,4 +61,18 @@ export function wideEvents(lines: number, width: number): string {
     out.push(JSON.stringify({ id: i, type: "PushEvent", payload: { commits } }));
   }
   return out.join("\n") + "\n";
+}
+
+/**
+ * The directory of issue 16 into `dir`: ten 40 MB files of 10 KB lines, the real GH Archive
+ * events (`gharchive`, a fixture path), a single 24 MB line, and a gzip of a wide file cut in
+ * half, which a loader must name as failed: 40,005 lines land from the other 12 files.
+ */
+export function writeBigFilesDirectory(dir: string, gharchive: string): void {
+  const wide = wideEvents(4000, 10_000);
+  for (let i = 0; i < 10; i++) writeFileSync(join(dir, `wide-${i}.ndjson`), wide);
+  copyFileSync(gharchive, join(dir, "gharchive.ndjson"));
+  writeFileSync(join(dir, "single-24mb.ndjson"), JSON.stringify({ id: "big", blob: "y".repeat(24 * 2 ** 20) }) + "\n");
+  const zipped = gzipSync(wide);
+  writeFileSync(join(dir, "wide-5-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
 }

@@ -13,17 +13,16 @@
  * Targets (issues 3 and 16): time ≤ 1.2× the peer's, peak RSS ≤ 600 MB.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Database } from "../runner/database.ts";
 import { quoteLiteral } from "../runner/quote.ts";
 import { loadNdjson } from "../loaders/ndjson/load.ts";
-import { generateEvents, wideEvents } from "./generateEvents.ts";
+import { generateEvents, wideEvents, writeBigFilesDirectory } from "./generateEvents.ts";
 
 interface Measure {
   seconds: number;
@@ -124,11 +123,7 @@ async function scenarios(outDir: string, lines: number): Promise<Scenario[]> {
   if (!existsSync(join(dir, "zz-done"))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    for (let i = 0; i < 10; i++) copyFileSync(wide, join(dir, `wide-${i}.ndjson`));
-    copyFileSync(resolve(here, "../../shared/fixtures/gharchive-2019-02-12-0-4events.ndjson"), join(dir, "gharchive.ndjson"));
-    writeFileSync(join(dir, "single-24mb.ndjson"), JSON.stringify({ id: "big", blob: "y".repeat(24 * 2 ** 20) }) + "\n");
-    const zipped = gzipSync(readFileSync(wide));
-    writeFileSync(join(dir, "wide-5-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
+    writeBigFilesDirectory(dir, resolve(here, "../../shared/fixtures/gharchive-2019-02-12-0-4events.ndjson"));
     writeFileSync(join(dir, "zz-done"), "");
   }
   const dirFiles = readdirSync(dir)

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { wideEvents } from "../../../bench/generateEvents.ts";
+import { wideEvents, writeBigFilesDirectory } from "../../../bench/generateEvents.ts";
 import { loadNdjson } from "../../../loaders/ndjson/load.ts";
 import { Database } from "../../../runner/database.ts";
 import { timedDuckform } from "../../util/cli.ts";
@@ -72,12 +72,7 @@ describe("a directory of big files", () => {
     { timeout: 180_000 },
     async () => {
       const dir = tempDir();
-      const wide = wideEvents(4000, 10_000);
-      for (let i = 0; i < 10; i++) writeFileSync(join(dir, `wide-${i}.ndjson`), wide);
-      writeFileSync(join(dir, "gharchive.ndjson"), readFileSync(gharchive));
-      writeFileSync(join(dir, "single-24mb.ndjson"), JSON.stringify({ id: "big", blob: "y".repeat(24 * 2 ** 20) }) + "\n");
-      const zipped = gzipSync(wide);
-      writeFileSync(join(dir, "wide-5-truncated.ndjson.gz"), zipped.subarray(0, zipped.length / 2));
+      writeBigFilesDirectory(dir, gharchive);
       const database = join(tempDir(), "directory.duckdb");
 
       const run = timedDuckform(["load", "ndjson", dir, "--table", "events", "--database", database]);
