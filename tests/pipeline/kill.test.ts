@@ -56,16 +56,23 @@ function killPoints(seed: number, n: number): { afterStages: number; ms: number 
  * Starts a pipeline and kills it with SIGKILL once it has printed `afterStages` stage lines and
  * `ms` more have passed: points are spread over the stages however fast the machine is.
  */
-function runAndKill(args: string[], point: { afterStages: number; ms: number }): Promise<{ killed: boolean; code: number | null }> {
+function runAndKill(
+  args: string[],
+  point: { afterStages: number; ms: number },
+): Promise<{ killed: boolean; code: number | null; output: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stages = 0;
     let timer: NodeJS.Timeout | undefined;
     const arm = () => (timer ??= setTimeout(() => child.kill("SIGKILL"), point.ms));
     if (point.afterStages === 0) arm();
     let buffered = "";
+    // What a run that was not killed printed, for the message when it did not succeed.
+    let output = "";
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stdout.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
+      output += chunk.toString();
       const lines = buffered.split("\n");
       buffered = lines.pop()!;
       stages += lines.filter((l) => /^\S.* \(\d+\.\d s\)$/.test(l)).length;
@@ -73,7 +80,7 @@ function runAndKill(args: string[], point: { afterStages: number; ms: number }):
     });
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ killed: signal === "SIGKILL", code });
+      resolvePromise({ killed: signal === "SIGKILL", code, output: output.slice(-4000) });
     });
   });
 }
@@ -93,7 +100,7 @@ describe("kill -9 anywhere", () => {
     for (const point of killPoints(13, KILLS)) {
       const r = await runAndKill(args, point);
       if (r.killed) killed++;
-      else expect(r.code).toBe(0);
+      else expect(r.code, `a run after a kill failed; it printed:\n${r.output}`).toBe(0);
     }
     expect(killed).toBeGreaterThanOrEqual(KILLS / 2);
     // Where the kills fell: the stage after the last one each killed run logged as finished.
